@@ -1,0 +1,386 @@
+//! What each input document is, in Workload ID terms, and the cross-object
+//! index the rules read: ServiceAccounts by namespace and name, federated
+//! credentials, managed identities.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::source::{Document, InputError, SourceFile, parse_documents, split_items};
+use crate::wellknown::*;
+
+/// An input object with where it came from.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub file: String,
+    pub doc: Document,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// What an object means to Workload ID.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Role {
+    /// A Pod, or a workload whose pod template sits at this JSON pointer.
+    Workload { template: &'static str },
+    ServiceAccount,
+    FederatedCredential(FederatedCredential),
+    Identity(Identity),
+    /// An aad-pod-identity object (`AzureIdentity`, `AzureIdentityBinding`,
+    /// `AzurePodIdentityException`).
+    AadPodIdentity,
+    Other,
+}
+
+/// A federated identity credential, from Azure Service Operator or from
+/// `az identity federated-credential list/show`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FederatedCredential {
+    /// Its Azure name (ASO `spec.azureName`, else `metadata.name`).
+    pub azure_name: String,
+    pub name_pointer: String,
+    /// The identity it is attached to; see [`Identity::key`].
+    pub identity: Option<String>,
+    /// `None` when ASO reads the issuer from a ConfigMap (`issuerFromConfig`).
+    pub issuer: Option<String>,
+    pub issuer_pointer: String,
+    pub subject: Option<String>,
+    pub subject_pointer: String,
+    pub audiences: Option<Value>,
+    pub audiences_pointer: String,
+}
+
+/// A user-assigned managed identity (ASO `UserAssignedIdentity` or
+/// `az identity show/list`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Identity {
+    /// Matches [`FederatedCredential::identity`]: ASO objects by
+    /// `namespace/name`, Azure resources by lower-cased resource name.
+    pub key: String,
+    pub client_id: Option<String>,
+}
+
+/// Resolves a pod's or template's ServiceAccount name: unset means `default`.
+pub fn service_account_name(pod_spec: &Value) -> &str {
+    match pod_spec.get("serviceAccountName").and_then(Value::as_str) {
+        Some(name) if !name.is_empty() => name,
+        _ => match pod_spec.get("serviceAccount").and_then(Value::as_str) {
+            Some(name) if !name.is_empty() => name,
+            _ => DEFAULT_SERVICE_ACCOUNT,
+        },
+    }
+}
+
+fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+    v.pointer(pointer).and_then(Value::as_str)
+}
+
+fn group_of(api_version: &str) -> &str {
+    api_version.split_once('/').map(|(g, _)| g).unwrap_or("")
+}
+
+const AZ_IDENTITY_TYPE: &str = "microsoft.managedidentity/userassignedidentities";
+const AZ_FIC_TYPE: &str = "microsoft.managedidentity/userassignedidentities/federatedidentitycredentials";
+
+/// Parses every file and classifies every object. All input errors of all
+/// files are returned together so a user fixes them in one pass.
+pub fn load(files: &[SourceFile], default_namespace: &str) -> Result<Vec<Object>, Vec<InputError>> {
+    let mut objects = Vec::new();
+    let mut errors = Vec::new();
+    for file in files {
+        match parse_documents(file) {
+            Ok(docs) => {
+                for doc in docs.into_iter().flat_map(split_items) {
+                    match classify(&file.name, doc, default_namespace) {
+                        Ok(object) => objects.push(object),
+                        Err(e) => errors.push(e),
+                    }
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() { Ok(objects) } else { Err(errors) }
+}
+
+fn classify(file: &str, doc: Document, default_namespace: &str) -> Result<Object, InputError> {
+    let error = |pointer: &str, message: String| InputError {
+        file: file.to_string(),
+        line: doc.lines.line_of(pointer).unwrap_or(doc.line),
+        column: 0,
+        message,
+    };
+    let Value::Object(map) = &doc.value else {
+        return Err(error("", format!("document is {}, not an object", describe(&doc.value))));
+    };
+    let kind = match map.get("kind") {
+        Some(Value::String(k)) if !k.is_empty() => k.clone(),
+        Some(other) => return Err(error("/kind", format!("field `kind` is {}, not a kind name", describe(other)))),
+        None => {
+            // Azure CLI output carries `type` instead of `kind`.
+            if let Some(t) = map.get("type").and_then(Value::as_str) {
+                let t = t.to_ascii_lowercase();
+                if t == AZ_IDENTITY_TYPE || t == AZ_FIC_TYPE {
+                    return Ok(classify_azure(file, doc, &t));
+                }
+            }
+            return Err(error("", "object has no `kind` field".to_string()));
+        }
+    };
+    if let Some(meta) = map.get("metadata") {
+        if !meta.is_object() {
+            return Err(error("/metadata", format!("field `metadata` is {}, not an object", describe(meta))));
+        }
+    }
+    let api_version = str_at(&doc.value, "/apiVersion").unwrap_or("").to_string();
+    let group = group_of(&api_version);
+    let name = str_at(&doc.value, "/metadata/name")
+        .or_else(|| str_at(&doc.value, "/metadata/generateName"))
+        .unwrap_or("")
+        .to_string();
+    let namespace = str_at(&doc.value, "/metadata/namespace")
+        .filter(|ns| !ns.is_empty())
+        .unwrap_or(default_namespace)
+        .to_string();
+    let core_or_apps = group.is_empty() || group == "apps" || group == "batch" || group == "extensions";
+    let role = match kind.as_str() {
+        "Pod" if core_or_apps => Role::Workload { template: "" },
+        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "ReplicationController" if core_or_apps => {
+            Role::Workload { template: "/spec/template" }
+        }
+        "CronJob" if core_or_apps => Role::Workload { template: "/spec/jobTemplate/spec/template" },
+        "ServiceAccount" if group.is_empty() => Role::ServiceAccount,
+        "FederatedIdentityCredential" if group == ASO_MANAGED_IDENTITY_GROUP => {
+            Role::FederatedCredential(aso_federated_credential(&doc.value, &namespace, &name))
+        }
+        "UserAssignedIdentity" if group == ASO_MANAGED_IDENTITY_GROUP => Role::Identity(Identity {
+            key: format!("{namespace}/{name}"),
+            client_id: str_at(&doc.value, "/status/clientId").map(str::to_string),
+        }),
+        "AzureIdentity" | "AzureIdentityBinding" | "AzurePodIdentityException" if group == AAD_POD_IDENTITY_GROUP => {
+            Role::AadPodIdentity
+        }
+        _ => Role::Other,
+    };
+    if let Role::Workload { template } = role {
+        for (field, expect_object) in [("metadata", true), ("spec", true)] {
+            let pointer = format!("{template}/{field}");
+            if let Some(v) = doc.value.pointer(&pointer) {
+                if expect_object && !v.is_object() {
+                    return Err(error(&pointer, format!("field `{}` is {}, not an object", pointer.trim_start_matches('/').replace('/', "."), describe(v))));
+                }
+            }
+        }
+    }
+    Ok(Object {
+        file: file.to_string(),
+        doc,
+        kind,
+        namespace,
+        name,
+        role,
+    })
+}
+
+fn aso_federated_credential(v: &Value, namespace: &str, name: &str) -> FederatedCredential {
+    let (azure_name, name_pointer) = match str_at(v, "/spec/azureName") {
+        Some(n) if !n.is_empty() => (n.to_string(), "/spec/azureName"),
+        _ => (name.to_string(), "/metadata/name"),
+    };
+    // ASO owners are in the FIC's namespace; an `armId` owner names the
+    // Azure resource directly.
+    let identity = str_at(v, "/spec/owner/name")
+        .map(|owner| format!("{namespace}/{owner}"))
+        .or_else(|| str_at(v, "/spec/owner/armId").and_then(identity_name_from_arm_id));
+    FederatedCredential {
+        azure_name,
+        name_pointer: name_pointer.to_string(),
+        identity,
+        issuer: str_at(v, "/spec/issuer").map(str::to_string),
+        issuer_pointer: "/spec/issuer".into(),
+        subject: str_at(v, "/spec/subject").map(str::to_string),
+        subject_pointer: "/spec/subject".into(),
+        audiences: v.pointer("/spec/audiences").cloned(),
+        audiences_pointer: "/spec/audiences".into(),
+    }
+}
+
+/// `/subscriptions/../userAssignedIdentities/<name>[/federatedIdentityCredentials/..]`
+/// -> lower-cased identity name (Azure resource names are case-insensitive).
+fn identity_name_from_arm_id(id: &str) -> Option<String> {
+    let parts: Vec<&str> = id.split('/').collect();
+    let i = parts.iter().position(|p| p.eq_ignore_ascii_case("userAssignedIdentities"))?;
+    parts.get(i + 1).filter(|n| !n.is_empty()).map(|n| n.to_ascii_lowercase())
+}
+
+fn classify_azure(file: &str, doc: Document, azure_type: &str) -> Object {
+    let v = &doc.value;
+    let name = str_at(v, "/name").unwrap_or("").to_string();
+    let resource_group = str_at(v, "/resourceGroup").unwrap_or("").to_string();
+    let role = if azure_type == AZ_IDENTITY_TYPE {
+        Role::Identity(Identity {
+            key: name.to_ascii_lowercase(),
+            client_id: str_at(v, "/clientId").map(str::to_string),
+        })
+    } else {
+        Role::FederatedCredential(FederatedCredential {
+            azure_name: name.clone(),
+            name_pointer: "/name".into(),
+            identity: str_at(v, "/id").and_then(identity_name_from_arm_id),
+            issuer: str_at(v, "/issuer").map(str::to_string),
+            issuer_pointer: "/issuer".into(),
+            subject: str_at(v, "/subject").map(str::to_string),
+            subject_pointer: "/subject".into(),
+            audiences: v.get("audiences").cloned(),
+            audiences_pointer: "/audiences".into(),
+        })
+    };
+    let kind = if azure_type == AZ_IDENTITY_TYPE {
+        "UserAssignedIdentity"
+    } else {
+        "FederatedIdentityCredential"
+    };
+    Object {
+        file: file.to_string(),
+        doc,
+        kind: kind.to_string(),
+        namespace: resource_group,
+        name,
+        role,
+    }
+}
+
+fn describe(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A pod or a workload's pod template, seen as a pod.
+#[derive(Debug, Clone, Copy)]
+pub struct PodView<'a> {
+    pub object: &'a Object,
+    pub index: usize,
+    /// JSON pointer of the template inside the object ("" for a Pod).
+    pub template: &'static str,
+    pub metadata: &'a Value,
+    pub spec: &'a Value,
+}
+
+static NULL: Value = Value::Null;
+
+impl<'a> PodView<'a> {
+    pub fn label(&self, key: &str) -> Option<&'a Value> {
+        self.metadata.get("labels").and_then(|l| l.get(key))
+    }
+    pub fn annotation(&self, key: &str) -> Option<&'a Value> {
+        self.metadata.get("annotations").and_then(|a| a.get(key))
+    }
+    pub fn annotation_str(&self, key: &str) -> Option<&'a str> {
+        self.annotation(key).and_then(Value::as_str)
+    }
+    /// True when the webhook's object selector (`use: "true"`) matches.
+    pub fn opted_in(&self) -> bool {
+        self.label(USE_LABEL).and_then(Value::as_str) == Some("true")
+    }
+    pub fn service_account(&self) -> &'a str {
+        service_account_name(self.spec)
+    }
+    /// Pointer to a field of the pod metadata, e.g. `labels`, `key`.
+    pub fn meta_pointer(&self, map: &str, key: &str) -> String {
+        format!("{}/metadata/{map}/{}", self.template, crate::source::escape_pointer_segment(key))
+    }
+    pub fn spec_pointer(&self, rest: &str) -> String {
+        format!("{}/spec{rest}", self.template)
+    }
+    /// Init containers then containers, with the pointer of each: the ones the
+    /// webhook mutates.
+    pub fn containers(&self) -> impl Iterator<Item = (String, &'a Value)> + '_ {
+        ["initContainers", "containers"].into_iter().flat_map(move |field| {
+            self.spec
+                .get(field)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(move |(i, c)| (self.spec_pointer(&format!("/{field}/{i}")), c))
+        })
+    }
+    pub fn host_network(&self) -> bool {
+        self.spec.get("hostNetwork").and_then(Value::as_bool) == Some(true)
+    }
+}
+
+/// Everything the rules look things up in.
+pub struct Inventory<'a> {
+    pub objects: &'a [Object],
+    service_accounts: HashMap<(&'a str, &'a str), usize>,
+}
+
+impl<'a> Inventory<'a> {
+    pub fn new(objects: &'a [Object]) -> Self {
+        let mut service_accounts = HashMap::new();
+        for (i, o) in objects.iter().enumerate() {
+            if o.role == Role::ServiceAccount {
+                service_accounts.entry((o.namespace.as_str(), o.name.as_str())).or_insert(i);
+            }
+        }
+        Inventory { objects, service_accounts }
+    }
+
+    pub fn pods(&self) -> impl Iterator<Item = PodView<'a>> + '_ {
+        self.objects.iter().enumerate().filter_map(|(index, object)| match object.role {
+            Role::Workload { template } => {
+                let root = if template.is_empty() { &object.doc.value } else { object.doc.value.pointer(template)? };
+                Some(PodView {
+                    object,
+                    index,
+                    template,
+                    metadata: root.get("metadata").unwrap_or(&NULL),
+                    spec: root.get("spec").unwrap_or(&NULL),
+                })
+            }
+            _ => None,
+        })
+    }
+
+    pub fn service_account(&self, namespace: &str, name: &str) -> Option<(usize, &'a Object)> {
+        self.service_accounts
+            .get(&(namespace, name))
+            .map(|&i| (i, &self.objects[i]))
+    }
+
+    pub fn service_accounts(&self) -> impl Iterator<Item = (usize, &'a Object)> + '_ {
+        self.objects.iter().enumerate().filter(|(_, o)| o.role == Role::ServiceAccount)
+    }
+
+    pub fn federated_credentials(&self) -> impl Iterator<Item = (usize, &'a Object, &'a FederatedCredential)> + '_ {
+        self.objects.iter().enumerate().filter_map(|(i, o)| match &o.role {
+            Role::FederatedCredential(f) => Some((i, o, f)),
+            _ => None,
+        })
+    }
+
+    pub fn identities(&self) -> impl Iterator<Item = &'a Identity> + '_ {
+        self.objects.iter().filter_map(|o| match &o.role {
+            Role::Identity(id) => Some(id),
+            _ => None,
+        })
+    }
+}
+
+/// Annotation of a ServiceAccount object as a string, if present.
+pub fn object_annotation<'a>(o: &'a Object, key: &str) -> Option<&'a Value> {
+    o.doc.value.get("metadata")?.get("annotations")?.get(key)
+}
+
+pub fn object_label<'a>(o: &'a Object, key: &str) -> Option<&'a Value> {
+    o.doc.value.get("metadata")?.get("labels")?.get(key)
+}

@@ -1,0 +1,161 @@
+//! The rule catalogue. Each rule is one module holding its code, its
+//! documentation and its check; `ALL` is the only list of them, and
+//! everything that shows rules (CLI, README, SARIF, browser) reads it.
+
+use crate::objects::{Inventory, Object};
+use crate::wellknown::Layout;
+
+mod wi001_use_label_value;
+mod wi002_opt_in_misplaced;
+mod wi003_client_id_missing;
+mod wi004_service_account_not_found;
+mod wi005_id_not_guid;
+mod wi006_token_expiration;
+mod wi007_skip_unknown_container;
+mod wi008_proxy_host_network;
+mod wi009_proxy_port;
+mod wi010_env_override;
+mod wi011_aad_pod_identity;
+mod wi012_default_service_account;
+mod wi013_token_volume_collision;
+mod wi020_fic_subject;
+mod wi021_fic_issuer;
+mod wi022_fic_audience;
+mod wi023_fic_name;
+mod wi024_fic_limit;
+mod wi025_fic_duplicate;
+mod wi030_no_matching_fic;
+mod wi031_fic_unknown_service_account;
+mod wi032_fic_issuer_mismatch;
+
+/// Every rule, in code order.
+pub const ALL: &[Rule] = &[
+    wi001_use_label_value::RULE,
+    wi002_opt_in_misplaced::RULE,
+    wi003_client_id_missing::RULE,
+    wi004_service_account_not_found::RULE,
+    wi005_id_not_guid::RULE,
+    wi006_token_expiration::RULE,
+    wi007_skip_unknown_container::RULE,
+    wi008_proxy_host_network::RULE,
+    wi009_proxy_port::RULE,
+    wi010_env_override::RULE,
+    wi011_aad_pod_identity::RULE,
+    wi012_default_service_account::RULE,
+    wi013_token_volume_collision::RULE,
+    wi020_fic_subject::RULE,
+    wi021_fic_issuer::RULE,
+    wi022_fic_audience::RULE,
+    wi023_fic_name::RULE,
+    wi024_fic_limit::RULE,
+    wi025_fic_duplicate::RULE,
+    wi030_no_matching_fic::RULE,
+    wi031_fic_unknown_service_account::RULE,
+    wi032_fic_issuer_mismatch::RULE,
+];
+
+pub fn find(code: &str) -> Option<&'static Rule> {
+    ALL.iter().find(|r| r.code.eq_ignore_ascii_case(code))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// A rule: its fixed code, a kebab-case name, the severity of its findings
+/// (some rules lower it for milder cases), a one-line summary and its
+/// documentation in four Markdown sections: `## What it does`,
+/// `## Why is this bad?`, `## Example`, `## Use instead`.
+pub struct Rule {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    pub doc: &'static str,
+    pub check: fn(&Context, &mut Vec<Finding>),
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code)
+    }
+}
+
+/// What a lint run is told beyond the manifests.
+#[derive(Debug, Clone, Default)]
+pub struct LintOptions {
+    /// The cluster's OIDC issuer URL, when known (`--issuer`).
+    pub issuer: Option<String>,
+    /// The webhook layout the cluster runs.
+    pub layout: Layout,
+    /// The webhook's cluster-wide tenant (`AZURE_TENANT_ID` of the webhook).
+    pub tenant_id: Option<String>,
+    pub authority_host: Option<String>,
+    /// Namespace of objects that do not name one.
+    pub default_namespace: String,
+}
+
+pub struct Context<'a> {
+    pub inventory: Inventory<'a>,
+    pub options: &'a LintOptions,
+}
+
+/// A rule's finding about one object, located by JSON pointer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub fix: String,
+    /// Index of the object in the loaded inputs.
+    pub object: usize,
+    pub pointer: String,
+}
+
+impl Finding {
+    pub fn new(rule: &Rule, object: usize, pointer: impl Into<String>, message: impl Into<String>, fix: impl Into<String>) -> Self {
+        Finding {
+            rule: rule.code,
+            severity: rule.severity,
+            message: message.into(),
+            fix: fix.into(),
+            object,
+            pointer: pointer.into(),
+        }
+    }
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+}
+
+/// Runs every rule over the objects.
+pub fn run(objects: &[Object], options: &LintOptions) -> Vec<Finding> {
+    let cx = Context {
+        inventory: Inventory::new(objects),
+        options,
+    };
+    let mut findings = Vec::new();
+    for rule in ALL {
+        (rule.check)(&cx, &mut findings);
+    }
+    findings
+}
+
+/// Quotes a JSON value for a message: strings in double quotes, others as JSON.
+pub(crate) fn shown(v: &serde_json::Value) -> String {
+    v.to_string()
+}

@@ -1,0 +1,73 @@
+use super::{Context, Finding, Rule, Severity};
+use crate::wellknown::{is_dns_label, is_dns_subdomain};
+
+pub const RULE: Rule = Rule {
+    code: "WI020",
+    name: "fic-subject-invalid",
+    severity: Severity::Error,
+    summary: "FIC subject is not exactly `system:serviceaccount:<namespace>:<name>`",
+    doc: r#"## What it does
+Checks that a federated identity credential's subject is exactly
+`system:serviceaccount:<namespace>:<serviceaccount>` with a valid namespace and
+ServiceAccount name, and nothing around it.
+
+## Why is this bad?
+Entra compares the subject of the projected token with the credential's
+subject character by character. A typo, a space, a missing part or
+`system:serviceaccounts:` (plural, a group) never matches, and token exchange
+fails with `AADSTS70021: No matching federated identity record found`.
+
+## Example
+```yaml
+spec:
+  subject: system:serviceaccount:finance/backend-sa
+```
+
+## Use instead
+```yaml
+spec:
+  subject: system:serviceaccount:finance:backend-sa
+```
+"#,
+    check,
+};
+
+/// `(namespace, name)` of a well-formed subject, or why it is not one.
+pub(crate) fn parse_subject(subject: &str) -> Result<(&str, &str), String> {
+    if subject.trim() != subject {
+        return Err("has leading or trailing whitespace".into());
+    }
+    let Some(rest) = subject.strip_prefix("system:serviceaccount:") else {
+        return Err("does not start with `system:serviceaccount:`".into());
+    };
+    let parts: Vec<&str> = rest.split(':').collect();
+    let [namespace, name] = parts[..] else {
+        return Err(format!("has {} parts after `system:serviceaccount:` instead of `<namespace>:<name>`", parts.len()));
+    };
+    if !is_dns_label(namespace) {
+        return Err(format!("namespace `{namespace}` is not a valid namespace name"));
+    }
+    if !is_dns_subdomain(name) {
+        return Err(format!("ServiceAccount name `{name}` is not a valid name"));
+    }
+    Ok((namespace, name))
+}
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
+    for (index, _, fic) in cx.inventory.federated_credentials() {
+        let problem = match &fic.subject {
+            None => "has no subject".to_string(),
+            Some(subject) => match parse_subject(subject) {
+                Ok(_) => continue,
+                Err(why) => format!("subject {subject:?} {why}"),
+            },
+        };
+        out.push(Finding::new(
+            &RULE,
+            index,
+            fic.subject_pointer.clone(),
+            format!("federated credential `{}` {problem}; token exchange will fail with AADSTS70021", fic.azure_name),
+            "set the subject to `system:serviceaccount:<namespace>:<serviceaccount>`",
+        ));
+    }
+}

@@ -1,0 +1,70 @@
+use serde_json::Value;
+
+use super::{Context, Finding, Rule, Severity};
+use crate::wellknown::TOKEN_EXCHANGE_AUDIENCE;
+
+pub const RULE: Rule = Rule {
+    code: "WI022",
+    name: "fic-audience",
+    severity: Severity::Error,
+    summary: "FIC audiences are not exactly one value (error), or not `api://AzureADTokenExchange` (warning)",
+    doc: r#"## What it does
+Checks a federated identity credential's audiences: exactly one value, and
+that value `api://AzureADTokenExchange`.
+
+## Why is this bad?
+Entra accepts exactly one audience per credential. The webhook requests the
+projected token for `api://AzureADTokenExchange`; another audience only works
+with a customised webhook, and otherwise fails with `AADSTS700212`.
+
+## Example
+```yaml
+spec:
+  audiences: []
+```
+
+## Use instead
+```yaml
+spec:
+  audiences:
+  - api://AzureADTokenExchange
+```
+"#,
+    check,
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
+    for (index, _, fic) in cx.inventory.federated_credentials() {
+        let name = &fic.azure_name;
+        let pointer = fic.audiences_pointer.clone();
+        let fix = format!("set audiences to [\"{TOKEN_EXCHANGE_AUDIENCE}\"]");
+        let values: Vec<&Value> = match &fic.audiences {
+            Some(Value::Array(a)) => a.iter().collect(),
+            Some(other) => {
+                out.push(Finding::new(&RULE, index, pointer, format!("federated credential `{name}` audiences is {other}, not a list"), fix));
+                continue;
+            }
+            None => Vec::new(),
+        };
+        if values.len() != 1 {
+            out.push(Finding::new(
+                &RULE,
+                index,
+                pointer,
+                format!("federated credential `{name}` has {} audiences; Entra requires exactly one", values.len()),
+                fix,
+            ));
+        } else if values[0].as_str() != Some(TOKEN_EXCHANGE_AUDIENCE) {
+            out.push(
+                Finding::new(
+                    &RULE,
+                    index,
+                    format!("{pointer}/0"),
+                    format!("federated credential `{name}` audience is {}, not {TOKEN_EXCHANGE_AUDIENCE:?}, which the webhook's token carries", values[0]),
+                    fix,
+                )
+                .severity(Severity::Warning),
+            );
+        }
+    }
+}

@@ -1,0 +1,90 @@
+use serde_json::Value;
+
+use super::{Context, Finding, Rule, Severity};
+use crate::objects::object_annotation;
+use crate::wellknown::CLIENT_ID_ANNOTATION;
+
+pub const RULE: Rule = Rule {
+    code: "WI030",
+    name: "no-matching-fic",
+    severity: Severity::Error,
+    summary: "Opted-in workload matches no FIC subject, or its FIC is on another identity: AADSTS70021",
+    doc: r#"## What it does
+When the inputs contain federated identity credentials, checks that every
+opted-in workload's `system:serviceaccount:<namespace>:<serviceaccount>` is the
+subject of one of them. When managed identities are known too (ASO
+`UserAssignedIdentity` with a client ID, `az identity show/list` output), checks
+that such a credential is on the identity whose client ID the ServiceAccount
+names.
+
+## Why is this bad?
+Token exchange looks for a credential on the requested identity whose issuer
+and subject match the pod's token. Without one, every call fails with
+`AADSTS70021: No matching federated identity record found for presented
+assertion`.
+
+## Example
+A Deployment in `finance` running as `backend-sa`, and a credential with
+subject `system:serviceaccount:default:backend-sa`.
+
+## Use instead
+Make the credential's subject `system:serviceaccount:finance:backend-sa`, on the
+identity whose client ID annotates `backend-sa`.
+"#,
+    check,
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
+    let fics: Vec<_> = cx.inventory.federated_credentials().collect();
+    if fics.is_empty() {
+        return;
+    }
+    for pod in cx.inventory.pods().filter(|p| p.opted_in()) {
+        let ns = &pod.object.namespace;
+        let sa_name = pod.service_account();
+        let subject = format!("system:serviceaccount:{ns}:{sa_name}");
+        let matching: Vec<_> = fics.iter().filter(|(_, _, f)| f.subject.as_deref() == Some(subject.as_str())).collect();
+        if matching.is_empty() {
+            out.push(Finding::new(
+                &RULE,
+                pod.index,
+                pod.spec_pointer("/serviceAccountName"),
+                format!("no federated credential in the inputs has subject {subject:?}; token exchange will fail with AADSTS70021"),
+                format!("create a federated credential with subject `{subject}` on the identity this ServiceAccount uses"),
+            ));
+            continue;
+        }
+        // With identities known, the credential must sit on the identity
+        // whose client ID the ServiceAccount carries.
+        let client_id = cx
+            .inventory
+            .service_account(ns, sa_name)
+            .and_then(|(_, sa)| object_annotation(sa, CLIENT_ID_ANNOTATION))
+            .and_then(Value::as_str);
+        let Some(client_id) = client_id else { continue };
+        let Some(identity) = cx
+            .inventory
+            .identities()
+            .find(|i| i.client_id.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(client_id)))
+        else {
+            continue;
+        };
+        if !matching.iter().any(|(_, _, f)| f.identity.as_deref() == Some(identity.key.as_str())) {
+            let on: Vec<String> = matching
+                .iter()
+                .map(|(_, _, f)| format!("`{}` on `{}`", f.azure_name, f.identity.as_deref().unwrap_or("?")))
+                .collect();
+            out.push(Finding::new(
+                &RULE,
+                pod.index,
+                pod.spec_pointer("/serviceAccountName"),
+                format!(
+                    "ServiceAccount `{sa_name}` uses client ID {client_id} (identity `{}`), but the credential for {subject:?} is {}; token exchange will fail with AADSTS70021",
+                    identity.key,
+                    on.join(", ")
+                ),
+                format!("create the federated credential on identity `{}`, or annotate the ServiceAccount with the client ID of the identity that has it", identity.key),
+            ));
+        }
+    }
+}

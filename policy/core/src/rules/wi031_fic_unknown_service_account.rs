@@ -1,0 +1,41 @@
+use super::{Context, Finding, Rule, Severity};
+
+pub const RULE: Rule = Rule {
+    code: "WI031",
+    name: "fic-service-account-not-found",
+    severity: Severity::Warning,
+    summary: "FIC subject names a ServiceAccount that is not in the inputs",
+    doc: r#"## What it does
+Reports federated identity credentials whose well-formed subject names a
+ServiceAccount that is not among the linted manifests.
+
+## Why is this bad?
+A credential for a ServiceAccount that does not exist is either stale (remove
+it: it trusts whoever creates that ServiceAccount later) or points at a
+misspelt name, so the real workload fails with `AADSTS70021`.
+
+## Example
+Subject `system:serviceaccount:finance:backend` while the ServiceAccount is
+`backend-sa`.
+
+## Use instead
+Subject `system:serviceaccount:finance:backend-sa`.
+"#,
+    check,
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
+    for (index, _, fic) in cx.inventory.federated_credentials() {
+        let Some(subject) = &fic.subject else { continue };
+        let Ok((ns, name)) = super::wi020_fic_subject::parse_subject(subject) else { continue };
+        if cx.inventory.service_account(ns, name).is_none() {
+            out.push(Finding::new(
+                &RULE,
+                index,
+                fic.subject_pointer.clone(),
+                format!("federated credential `{}` trusts ServiceAccount `{ns}/{name}`, which is not in the inputs", fic.azure_name),
+                "lint the ServiceAccount together with its credential, or fix the subject",
+            ));
+        }
+    }
+}
