@@ -1,1 +1,293 @@
-fn main(){}
+//! `kubectl wi`: lints and mutates Workload ID manifests. Argument parsing,
+//! file reading and output formats live here; every Workload ID decision is
+//! made by the wi-core component, run in wasmtime (see `host`).
+
+mod host;
+mod inputs;
+mod report;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::{Result, anyhow};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::Value;
+
+use host::{Core, Layout, LintOptions, MutateFailure, MutateOptions};
+
+/// Exit codes are a contract: 0 clean, 1 error findings (or refused
+/// mutation), 2 usage or input error.
+const EXIT_FINDINGS: u8 = 1;
+const EXIT_INPUT: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "kubectl wi", bin_name = "kubectl wi", version, about = "Check and fix the manifests that wire pods to Microsoft Entra Workload ID")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Report every Workload ID mistake in the manifests (exit 1 on errors).
+    Lint(LintArgs),
+    /// Print the manifests with opted-in pods mutated exactly as the
+    /// azure-workload-identity webhook would.
+    Mutate(MutateArgs),
+    /// List the rule catalogue.
+    Rules {
+        #[arg(short = 'o', long = "output", value_enum, default_value_t = RulesFormat::Text)]
+        output: RulesFormat,
+    },
+    /// Print one rule's documentation: what, why, example, fix.
+    Explain {
+        /// Rule code, e.g. WI003.
+        code: String,
+    },
+    /// Compile the core once and store it in the cache (run by `make install`).
+    Precompile,
+}
+
+#[derive(Args)]
+struct InputArgs {
+    /// File or directory to read; repeatable; `-` reads standard input.
+    #[arg(short = 'f', long = "filename", required = true, value_name = "PATH")]
+    files: Vec<String>,
+    /// Read directories recursively.
+    #[arg(short = 'R', long = "recursive")]
+    recursive: bool,
+    /// Namespace of objects that do not set metadata.namespace.
+    #[arg(short = 'n', long = "namespace", default_value = "default")]
+    namespace: String,
+}
+
+#[derive(Args)]
+struct WebhookArgs {
+    /// Webhook token layout: classic (v1.0-v1.5) or v1.6.
+    #[arg(long, value_enum, default_value_t = LayoutArg::Classic)]
+    layout: LayoutArg,
+    /// The webhook's cluster tenant ID (used when a ServiceAccount has no tenant-id annotation).
+    #[arg(long = "tenant-id", value_name = "GUID")]
+    tenant_id: Option<String>,
+    /// AZURE_AUTHORITY_HOST to inject [default: https://login.microsoftonline.com/].
+    #[arg(long = "authority-host", value_name = "URL")]
+    authority_host: Option<String>,
+}
+
+#[derive(Args)]
+struct LintArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    webhook: WebhookArgs,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = LintFormat::Text)]
+    output: LintFormat,
+    /// The cluster's OIDC issuer URL; federated credentials must use exactly this.
+    #[arg(long, value_name = "URL")]
+    issuer: Option<String>,
+}
+
+#[derive(Args)]
+struct MutateArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    #[command(flatten)]
+    webhook: WebhookArgs,
+    /// API server version; from 1.32 the proxy is injected as a native sidecar.
+    #[arg(long = "kubernetes-version", value_name = "VERSION", default_value = "1.31")]
+    kubernetes_version: String,
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = MutateFormat::Yaml)]
+    output: MutateFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LayoutArg {
+    Classic,
+    #[value(name = "v1.6")]
+    V16,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LintFormat {
+    Text,
+    Json,
+    Sarif,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MutateFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+impl From<LayoutArg> for Layout {
+    fn from(l: LayoutArg) -> Self {
+        match l {
+            LayoutArg::Classic => Layout::Classic,
+            LayoutArg::V16 => Layout::V16,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("kubectl wi: {e:#}");
+            ExitCode::from(EXIT_INPUT)
+        }
+    }
+}
+
+/// Writes all of `text` to stdout at once; a closed pipe is not an error.
+fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
+fn print_input_errors(errors: &[host::InputError]) -> u8 {
+    for e in errors {
+        if e.line > 0 {
+            eprintln!("{}:{}:{}: error: {}", e.file, e.line, e.column, e.message);
+        } else {
+            eprintln!("{}: error: {}", e.file, e.message);
+        }
+    }
+    EXIT_INPUT
+}
+
+fn read_inputs(args: &InputArgs) -> Result<Vec<host::SourceFile>, u8> {
+    inputs::read_all(&args.files, args.recursive).map_err(|e| {
+        eprintln!("{}: error", e.0);
+        EXIT_INPUT
+    })
+}
+
+fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Lint(args) => {
+            let files = match read_inputs(&args.input) {
+                Ok(f) => f,
+                Err(code) => return Ok(code),
+            };
+            let mut core = Core::new()?;
+            let options = LintOptions {
+                issuer: args.issuer,
+                layout: args.webhook.layout.into(),
+                tenant_id: args.webhook.tenant_id,
+                authority_host: args.webhook.authority_host,
+                default_namespace: args.input.namespace,
+            };
+            let findings = match core.lint(&files, &options)? {
+                Ok(f) => f,
+                Err(errors) => return Ok(print_input_errors(&errors)),
+            };
+            let text = match args.output {
+                LintFormat::Text => report::text(&findings, &format!(" in {}", files_note(files.len()))),
+                LintFormat::Json => format!("{:#}\n", report::json(&findings)),
+                LintFormat::Sarif => format!("{:#}\n", report::sarif(&findings, &core.rules()?)),
+            };
+            emit(&text)?;
+            Ok(if report::summarize(&findings).errors > 0 { EXIT_FINDINGS } else { 0 })
+        }
+        Command::Mutate(args) => {
+            let files = match read_inputs(&args.input) {
+                Ok(f) => f,
+                Err(code) => return Ok(code),
+            };
+            let mut core = Core::new()?;
+            let options = MutateOptions {
+                layout: args.webhook.layout.into(),
+                tenant_id: args.webhook.tenant_id,
+                authority_host: args.webhook.authority_host,
+                kubernetes_version: Some(args.kubernetes_version),
+                default_namespace: args.input.namespace,
+            };
+            let objects = match core.mutate(&files, &options)? {
+                Ok(o) => o,
+                Err(MutateFailure::Input(errors)) => return Ok(print_input_errors(&errors)),
+                Err(MutateFailure::Options(message)) => {
+                    eprintln!("kubectl wi: {message}");
+                    return Ok(EXIT_INPUT);
+                }
+                Err(MutateFailure::Mutation(errors)) => {
+                    for e in errors {
+                        let object = format!("{} {}/{}", e.at.kind, e.at.namespace, e.at.name);
+                        eprintln!("{}:{}: error: {object}: the webhook would refuse this pod: {}", e.at.file, e.at.line, e.message);
+                    }
+                    return Ok(EXIT_FINDINGS);
+                }
+            };
+            let values = objects
+                .iter()
+                .map(|o| serde_json::from_str::<Value>(&o.object_json))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| anyhow!("the core returned invalid JSON: {e}"))?;
+            let text = match args.output {
+                MutateFormat::Json => {
+                    let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": values});
+                    format!("{list:#}\n")
+                }
+                MutateFormat::Yaml => {
+                    let mut out = String::new();
+                    for v in &values {
+                        out.push_str("---\n");
+                        out.push_str(&serde_saphyr::to_string(v).map_err(|e| anyhow!("writing YAML: {e}"))?);
+                    }
+                    out
+                }
+            };
+            emit(&text)?;
+            Ok(0)
+        }
+        Command::Rules { output } => {
+            let rules = Core::new()?.rules()?;
+            let text = match output {
+                RulesFormat::Text => report::rules_text(&rules),
+                RulesFormat::Markdown => report::rules_markdown(&rules),
+                RulesFormat::Json => {
+                    let list: Vec<Value> = rules
+                        .iter()
+                        .map(|r| serde_json::json!({"code": r.code, "name": r.name, "severity": report::severity_name(r.severity), "summary": r.summary, "documentation": r.documentation}))
+                        .collect();
+                    format!("{:#}\n", Value::Array(list))
+                }
+            };
+            emit(&text)?;
+            Ok(0)
+        }
+        Command::Explain { code } => {
+            let rules = Core::new()?.rules()?;
+            match rules.iter().find(|r| r.code.eq_ignore_ascii_case(&code)) {
+                Some(rule) => {
+                    emit(&report::explain(rule))?;
+                    Ok(0)
+                }
+                None => {
+                    eprintln!("kubectl wi: no rule {code:?}; `kubectl wi rules` lists them");
+                    Ok(EXIT_INPUT)
+                }
+            }
+        }
+        Command::Precompile => {
+            let path = host::precompile()?;
+            eprintln!("precompiled core stored in {}", path.display());
+            Ok(0)
+        }
+    }
+}
+
+fn files_note(n: usize) -> String {
+    format!("{n} file{}", if n == 1 { "" } else { "s" })
+}

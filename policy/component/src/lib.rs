@@ -1,1 +1,119 @@
+//! The core as a WebAssembly component: translates WIT records to core calls
+//! and back, nothing more.
 
+wit_bindgen::generate!({
+    world: "wi-core",
+    path: "../../wit",
+});
+
+use exports::wi::policy::core as wit;
+
+struct Component;
+
+fn severity(s: wi_core::Severity) -> wit::Severity {
+    match s {
+        wi_core::Severity::Error => wit::Severity::Error,
+        wi_core::Severity::Warning => wit::Severity::Warning,
+        wi_core::Severity::Info => wit::Severity::Info,
+    }
+}
+
+fn layout(l: wit::Layout) -> wi_core::Layout {
+    match l {
+        wit::Layout::Classic => wi_core::Layout::Classic,
+        wit::Layout::V16 => wi_core::Layout::V1_6,
+    }
+}
+
+fn location(l: wi_core::Location) -> wit::Location {
+    wit::Location {
+        file: l.file,
+        line: l.line,
+        kind: l.kind,
+        namespace: l.namespace,
+        name: l.name,
+    }
+}
+
+fn files(files: Vec<wit::SourceFile>) -> Vec<wi_core::SourceFile> {
+    files
+        .into_iter()
+        .map(|f| wi_core::SourceFile { name: f.name, content: f.content })
+        .collect()
+}
+
+fn input_errors(errors: Vec<wi_core::InputError>) -> Vec<wit::InputError> {
+    errors
+        .into_iter()
+        .map(|e| wit::InputError { file: e.file, line: e.line, column: e.column, message: e.message })
+        .collect()
+}
+
+impl wit::Guest for Component {
+    fn rules() -> Vec<wit::RuleDoc> {
+        wi_core::RULES
+            .iter()
+            .map(|r| wit::RuleDoc {
+                code: r.code.into(),
+                name: r.name.into(),
+                severity: severity(r.severity),
+                summary: r.summary.into(),
+                documentation: r.doc.into(),
+            })
+            .collect()
+    }
+
+    fn lint(input: Vec<wit::SourceFile>, options: wit::LintOptions) -> Result<Vec<wit::Finding>, Vec<wit::InputError>> {
+        let options = wi_core::LintOptions {
+            issuer: options.issuer,
+            layout: layout(options.layout),
+            tenant_id: options.tenant_id,
+            authority_host: options.authority_host,
+            default_namespace: options.default_namespace,
+        };
+        let findings = wi_core::lint(&files(input), &options).map_err(input_errors)?;
+        Ok(findings
+            .into_iter()
+            .map(|f| wit::Finding {
+                rule: f.rule.into(),
+                severity: severity(f.severity),
+                message: f.message,
+                fix: f.fix,
+                at: location(f.at),
+            })
+            .collect())
+    }
+
+    fn mutate(input: Vec<wit::SourceFile>, options: wit::MutateOptions) -> Result<Vec<wit::MutatedObject>, wit::MutateFailure> {
+        let kubernetes_version = match options.kubernetes_version.as_deref() {
+            None => None,
+            Some(v) => Some(wi_core::parse_kubernetes_version(v).ok_or_else(|| {
+                wit::MutateFailure::Options(format!("kubernetes version {v:?} is not MAJOR.MINOR, e.g. 1.32"))
+            })?),
+        };
+        let options = wi_core::MutateOptions {
+            layout: layout(options.layout),
+            tenant_id: options.tenant_id,
+            authority_host: options.authority_host,
+            kubernetes_version,
+            default_namespace: options.default_namespace,
+            ..Default::default()
+        };
+        match wi_core::mutate(&files(input), &options) {
+            Ok(objects) => Ok(objects
+                .into_iter()
+                .map(|m| wit::MutatedObject {
+                    at: location(m.at),
+                    object_json: m.object.to_string(),
+                    patch_json: wi_core::patch::to_json(&m.patch).to_string(),
+                })
+                .collect()),
+            Err(wi_core::MutateFailure::Input(e)) => Err(wit::MutateFailure::Input(input_errors(e))),
+            Err(wi_core::MutateFailure::Mutation(e)) => Err(wit::MutateFailure::Mutation(
+                e.into_iter().map(|e| wit::MutationError { at: location(e.at), message: e.message }).collect(),
+            )),
+        }
+    }
+}
+
+export!(Component);

@@ -1,0 +1,59 @@
+# wi-policy: `make run` and `make test` work on a fresh Debian machine with
+# rustup Rust; every set-up step is in .ci/setup.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+# .ci/setup installs what is missing and writes the toolchain it chose here;
+# make rebuilds this file first whenever it is missing or setup changed.
+include .ci/toolchain.env
+.ci/toolchain.env: .ci/setup
+	.ci/setup
+
+CARGO_ENV := $(RUSTC_ENV)
+WASM_ENV := $(RUSTC_ENV) $(WASM_LINKER_ENV)
+WASM_TARGET := wasm32-unknown-unknown
+WASM_DIR := target/$(WASM_TARGET)/wasm
+KUBECTL_WI := target/release/kubectl-wi
+PREFIX ?= /usr/local
+
+.PHONY: setup component build run test install bench clean readme-rules
+
+setup:
+	.ci/setup
+
+# The core as a wasm module; plugin-host's build script turns it into a component.
+component:
+	$(WASM_ENV) $(CARGO) build --profile wasm --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-component
+
+build: component
+	$(CARGO_ENV) $(CARGO) build --release -p kubectl-wi
+
+# Lint, then mutate, the bundled examples. Lint exits 1 because the
+# examples hold real mistakes on purpose.
+run: build
+	@echo "== kubectl wi lint -f bundles/examples -R"
+	@$(KUBECTL_WI) lint -f bundles/examples -R; rc=$$?; [ $$rc -le 1 ] || exit $$rc
+	@echo
+	@echo "== kubectl wi mutate -f bundles/examples/good -f bundles/examples/migration --kubernetes-version 1.32"
+	@$(KUBECTL_WI) mutate -f bundles/examples/good -f bundles/examples/migration --kubernetes-version 1.32
+
+test: build
+	$(CARGO_ENV) $(CARGO) test --release --workspace --exclude wi-component
+
+install: build
+	install -D -m 0755 $(KUBECTL_WI) $(DESTDIR)$(PREFIX)/bin/kubectl-wi
+	$(DESTDIR)$(PREFIX)/bin/kubectl-wi precompile
+
+bench: build
+	tests/bench/run.sh
+
+clean:
+	$(CARGO) clean
+
+# Regenerate the README's rule section from the catalogue.
+readme-rules: build
+	@python3 -c 'import re,subprocess,sys; \
+	md=subprocess.run(["$(KUBECTL_WI)","rules","-o","markdown"],check=True,capture_output=True,text=True).stdout; \
+	r=open("README.md").read(); \
+	s=r.index("<!-- rules:start -->\n")+len("<!-- rules:start -->\n"); e=r.index("<!-- rules:end -->"); \
+	open("README.md","w").write(r[:s]+md+r[e:])'

@@ -1,0 +1,185 @@
+//! `kubectl wi` as users run it: through kubectl's plugin discovery, with
+//! every output format, and with hostile input.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+use wi_conformance::{kubectl_wi, repo_root, run_cli};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = repo_root().join("target/test-scratch").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn kubectl_discovers_and_runs_the_plugin() {
+    let bin = scratch("plugin-path");
+    std::fs::copy(kubectl_wi(), bin.join("kubectl-wi")).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let kubectl = |args: &[&str]| {
+        Command::new("kubectl")
+            .args(args)
+            .env("PATH", &path)
+            .env("KUBECONFIG", bin.join("no-kubeconfig"))
+            .env("KUBECTL_WI_CACHE_DIR", bin.join("cache"))
+            .current_dir(repo_root())
+            .output()
+            .expect("kubectl is installed")
+    };
+    let list = kubectl(&["plugin", "list"]);
+    assert!(String::from_utf8_lossy(&list.stdout).contains(&bin.join("kubectl-wi").display().to_string()), "{}", stderr(&list));
+
+    let clean = kubectl(&["wi", "lint", "-f", "bundles/examples/good"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
+    assert!(String::from_utf8_lossy(&clean.stdout).contains("0 errors, 0 warnings"));
+
+    let broken = kubectl(&["wi", "lint", "-f", "bundles/examples/broken", "-o", "json"]);
+    assert_eq!(broken.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&broken.stdout).unwrap();
+    assert!(report["summary"]["errors"].as_u64().unwrap() > 0);
+
+    let explain = kubectl(&["wi", "explain", "WI003"]);
+    assert!(String::from_utf8_lossy(&explain.stdout).contains("## Why is this bad?"));
+    // The first run stored the precompiled core in the cache.
+    let cached = std::fs::read_dir(bin.join("cache")).unwrap().count();
+    assert_eq!(cached, 1);
+}
+
+#[test]
+fn json_report_has_the_documented_shape() {
+    let out = run_cli(&["lint", "-f", "tests/fixtures/lint/WI003-fires.yaml", "-o", "json"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &report["findings"][0];
+    assert_eq!(f["rule"], "WI003");
+    assert_eq!(f["severity"], "error");
+    assert_eq!(f["file"], "tests/fixtures/lint/WI003-fires.yaml");
+    assert_eq!(f["line"], 15);
+    assert_eq!(f["kind"], "Pod");
+    assert_eq!(f["namespace"], "app");
+    assert_eq!(f["name"], "web");
+    assert!(f["message"].as_str().unwrap().contains("client-id"));
+    assert_eq!(report["summary"], serde_json::json!({"errors": 1, "warnings": 0, "infos": 0}));
+}
+
+#[test]
+fn text_report_is_compiler_style() {
+    let out = run_cli(&["lint", "-f", "tests/fixtures/lint/WI001-fires-capitalised.yaml"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("tests/fixtures/lint/WI001-fires-capitalised.yaml:15: error[WI001]: "), "{text}");
+    assert!(text.contains("\n  fix: "));
+    assert!(text.trim_end().ends_with("1 error, 0 warnings, 0 infos in 1 file"));
+}
+
+#[test]
+fn sarif_is_2_1_0_with_rules_and_locations() {
+    let out = run_cli(&["lint", "-f", "bundles/examples/broken", "-o", "sarif"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), wi_core::RULES.len());
+    for result in run["results"].as_array().unwrap() {
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[index]["id"], result["ruleId"]);
+        let region = &result["locations"][0]["physicalLocation"]["region"];
+        assert!(region["startLine"].as_u64().unwrap() >= 1);
+        assert!(["error", "warning", "note"].contains(&result["level"].as_str().unwrap()));
+    }
+}
+
+#[test]
+fn stdin_lists_and_kubectl_json_are_read() {
+    let input = std::fs::read(repo_root().join("bundles/examples/azure-cli/kubectl-get.json")).unwrap();
+    let out = run_cli(&["lint", "-f", "-", "-o", "json"], Some(&input));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // A `kind: List` from stdin with an `az` FIC list beside it: WI030 sees both.
+    let out = run_cli(
+        &["lint", "-f", "bundles/examples/azure-cli", "-o", "json"],
+        None,
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["errors"], 0, "{report:#}");
+}
+
+#[test]
+fn rules_and_explain_print_the_catalogue() {
+    let out = run_cli(&["rules", "-o", "json"], None);
+    let rules: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> = rules.as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    let expected: Vec<&str> = wi_core::RULES.iter().map(|r| r.code).collect();
+    assert_eq!(codes, expected);
+    let out = run_cli(&["explain", "WI999"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no rule"));
+}
+
+#[test]
+fn readme_rule_section_is_generated_from_the_catalogue() {
+    let out = run_cli(&["rules", "-o", "markdown"], None);
+    let generated = String::from_utf8(out.stdout).unwrap();
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let start = readme.find("<!-- rules:start -->\n").expect("README has a rules:start marker") + "<!-- rules:start -->\n".len();
+    let end = readme.find("<!-- rules:end -->").expect("README has a rules:end marker");
+    assert!(
+        readme[start..end] == generated,
+        "README rule section is stale: run `make readme-rules`"
+    );
+}
+
+/// Each bad input: exit 2, a message naming the file (and line where there is one), no stdout.
+fn assert_input_error(args: &[&str], stdin: Option<&[u8]>, must_contain: &[&str]) {
+    let out = run_cli(args, stdin);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "args {args:?}: {err}");
+    assert!(out.stdout.is_empty(), "args {args:?} wrote to stdout");
+    for s in must_contain {
+        assert!(err.contains(s), "args {args:?}: {err:?} lacks {s:?}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn bad_input_is_a_clear_error_with_exit_2() {
+    let dir = scratch("bad-input");
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p.display().to_string()
+    };
+    let malformed = write("malformed.yaml", b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: [a, b\n");
+    assert_input_error(&["lint", "-f", &malformed], None, &[&format!("{malformed}:")]);
+    let scalar = write("scalar.yaml", b"kind: Pod\n---\njust a string\n");
+    assert_input_error(&["lint", "-f", &scalar], None, &[&format!("{scalar}:3:"), "not an object"]);
+    let no_kind = write("nokind.yaml", b"apiVersion: v1\nmetadata:\n  name: x\n");
+    assert_input_error(&["mutate", "-f", &no_kind], None, &[&format!("{no_kind}:1:"), "no `kind`"]);
+    let utf8 = write("latin1.yaml", b"kind: Pod\nmetadata:\n  name: caf\xe9\n");
+    assert_input_error(&["lint", "-f", &utf8], None, &[&format!("{utf8}:3:12"), "UTF-8"]);
+    let huge = dir.join("huge.yaml");
+    let file = std::fs::File::create(&huge).unwrap();
+    file.set_len(50 * 1024 * 1024).unwrap();
+    assert_input_error(&["lint", "-f", &huge.display().to_string()], None, &["huge.yaml", "limit"]);
+    assert_input_error(&["lint", "-f", "-"], Some(&vec![b' '; 33 * 1024 * 1024]), &["<stdin>", "limit"]);
+    let deep = write("deep.json", "[".repeat(200_000).as_bytes());
+    assert_input_error(&["lint", "-f", &deep], None, &[&format!("{deep}:1:")]);
+    let mut bomb = String::from("a: &a [x,x,x,x,x,x,x,x,x,x]\n");
+    for i in 1..12u8 {
+        let (n, p) = ((b'a' + i) as char, (b'a' + i - 1) as char);
+        bomb.push_str(&format!("{n}: &{n} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"));
+    }
+    let bomb = write("bomb.yaml", bomb.as_bytes());
+    assert_input_error(&["lint", "-f", &bomb], None, &[&format!("{bomb}:")]);
+    let bad_meta = write("badmeta.yaml", b"apiVersion: v1\nkind: Pod\nmetadata: 5\n");
+    assert_input_error(&["lint", "-f", &bad_meta], None, &[&format!("{bad_meta}:3:"), "metadata"]);
+    assert_input_error(&["lint", "-f", "does/not/exist.yaml"], None, &["does/not/exist.yaml"]);
+    assert_input_error(&["mutate", "-f", "bundles/examples/good", "--kubernetes-version", "latest"], None, &["latest"]);
+    assert_input_error(&["lint"], None, &["--filename"]);
+}

@@ -1,0 +1,91 @@
+//! The lint fixture table (`tests/fixtures/lint`): every case runs through the
+//! native core and through `kubectl-wi lint -o json` (the core in wasmtime),
+//! and both must give exactly the findings in `<case>.expected`, one
+//! `LINE SEVERITY RULE` per line.
+
+use wi_conformance::{Case, blessing, cases, layout, repo_root, run_cli};
+
+fn native(case: &Case) -> Vec<String> {
+    let options = wi_core::LintOptions {
+        issuer: case.arg("--issuer"),
+        layout: layout(case),
+        tenant_id: case.arg("--tenant-id"),
+        authority_host: case.arg("--authority-host"),
+        default_namespace: case.arg("-n").unwrap_or_else(|| "default".into()),
+    };
+    let findings = wi_core::lint(&[case.source()], &options).unwrap_or_else(|e| panic!("{}: input error {e:?}", case.name));
+    findings
+        .iter()
+        .map(|f| format!("{} {} {}", f.at.line, f.severity.as_str(), f.rule))
+        .collect()
+}
+
+fn through_cli(case: &Case) -> (Vec<String>, i32) {
+    let mut args = vec!["lint", "-f", case.input.as_str(), "-o", "json"];
+    args.extend(case.args.iter().map(String::as_str));
+    let out = run_cli(&args, None);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{}: not JSON ({e}): {}", case.name, String::from_utf8_lossy(&out.stderr)));
+    let lines = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{} {} {}", f["line"], f["severity"].as_str().unwrap(), f["rule"].as_str().unwrap()))
+        .collect();
+    (lines, out.status.code().unwrap())
+}
+
+#[test]
+fn every_case_gives_its_expected_findings_natively_and_in_wasmtime() {
+    let all = cases("lint");
+    assert!(all.len() >= 44, "expected a firing and a clean case per rule, found {} cases", all.len());
+    let mut failures = Vec::new();
+    for case in &all {
+        let expected_path = case.expected_path("expected");
+        let got = native(case);
+        if blessing() {
+            std::fs::write(&expected_path, got.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+        }
+        let expected: Vec<String> = std::fs::read_to_string(&expected_path)
+            .unwrap_or_else(|_| panic!("{} has no {}", case.name, expected_path.display()))
+            .lines()
+            .map(str::to_string)
+            .collect();
+        if got != expected {
+            failures.push(format!("{} (native): got {got:?}, expected {expected:?}", case.name));
+        }
+        let (cli, code) = through_cli(case);
+        if cli != expected {
+            failures.push(format!("{} (kubectl-wi): got {cli:?}, expected {expected:?}", case.name));
+        }
+        let want_code = if expected.iter().any(|l| l.contains(" error ")) { 1 } else { 0 };
+        if code != want_code {
+            failures.push(format!("{}: exit {code}, expected {want_code}", case.name));
+        }
+        // The file name states the rule and whether it must fire.
+        let (rule, kind) = case.name.split_once('-').unwrap();
+        let fires = expected.iter().any(|l| l.ends_with(rule));
+        match kind.split('-').next().unwrap() {
+            "fires" if !fires => failures.push(format!("{}: {rule} does not fire", case.name)),
+            "clean" if fires => failures.push(format!("{}: {rule} fires on the clean case", case.name)),
+            "fires" | "clean" => {}
+            other => failures.push(format!("{}: case kind {other:?} is neither fires nor clean", case.name)),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_rule_has_a_firing_and_a_clean_case() {
+    let all = cases("lint");
+    for rule in wi_core::RULES {
+        for kind in ["fires", "clean"] {
+            assert!(
+                all.iter().any(|c| c.name.starts_with(&format!("{}-{kind}", rule.code))),
+                "no {}-{kind} case in tests/fixtures/lint",
+                rule.code
+            );
+        }
+    }
+    let _ = repo_root();
+}

@@ -1,0 +1,100 @@
+//! Shared pieces of the cross-runtime tests: where things are, fixture
+//! cases with their arguments, and running `kubectl-wi`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().unwrap()
+}
+
+/// The binary `make build` produced; tests run what users run.
+pub fn kubectl_wi() -> PathBuf {
+    let path = repo_root().join("target/release/kubectl-wi");
+    assert!(path.exists(), "{} is missing: run `make build` (or `make test`)", path.display());
+    path
+}
+
+/// Runs `kubectl-wi` from the repository root with a private cache directory.
+pub fn run_cli(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(kubectl_wi())
+        .args(args)
+        .current_dir(repo_root())
+        .env("KUBECTL_WI_CACHE_DIR", repo_root().join("target/test-cache"))
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kubectl-wi starts");
+    if let Some(bytes) = stdin {
+        // A child that stops reading early is fine; its exit code tells.
+        let _ = child.stdin.take().unwrap().write_all(bytes);
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// One fixture: an input file and the arguments from its `# args:` header.
+#[derive(Debug)]
+pub struct Case {
+    pub name: String,
+    /// Path relative to the repository root, as given to `-f`.
+    pub input: String,
+    pub args: Vec<String>,
+}
+
+impl Case {
+    pub fn expected_path(&self, extension: &str) -> PathBuf {
+        repo_root().join(&self.input).with_extension(extension)
+    }
+    pub fn arg(&self, flag: &str) -> Option<String> {
+        self.args.iter().position(|a| a == flag).map(|i| self.args[i + 1].clone())
+    }
+    pub fn source(&self) -> wi_core::SourceFile {
+        wi_core::SourceFile {
+            name: self.input.clone(),
+            content: std::fs::read_to_string(repo_root().join(&self.input)).unwrap(),
+        }
+    }
+}
+
+/// Every `*.yaml`/`*.json` input under `tests/fixtures/<table>`, sorted.
+pub fn cases(table: &str) -> Vec<Case> {
+    let dir = repo_root().join("tests/fixtures").join(table);
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "json")) && !p.to_string_lossy().ends_with(".expected.json"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let args = text
+                .lines()
+                .find_map(|l| l.strip_prefix("# args:"))
+                .map(|a| a.split_whitespace().map(str::to_string).collect())
+                .unwrap_or_default();
+            Case {
+                name: p.file_stem().unwrap().to_string_lossy().into_owned(),
+                input: format!("tests/fixtures/{table}/{}", p.file_name().unwrap().to_string_lossy()),
+                args,
+            }
+        })
+        .collect()
+}
+
+pub fn layout(case: &Case) -> wi_core::Layout {
+    match case.arg("--layout").as_deref() {
+        Some("v1.6") => wi_core::Layout::V1_6,
+        _ => wi_core::Layout::Classic,
+    }
+}
+
+/// Set `WI_BLESS=1` to (re)write expected files from the native core's
+/// output; review the diff before committing it.
+pub fn blessing() -> bool {
+    std::env::var_os("WI_BLESS").is_some()
+}
