@@ -12,6 +12,11 @@ fn native(case: &Case) -> Vec<String> {
         tenant_id: case.arg("--tenant-id"),
         authority_host: case.arg("--authority-host"),
         default_namespace: case.arg("-n").unwrap_or_else(|| "default".into()),
+        allowed_client_ids: case
+            .arg("--allowed-client-ids")
+            .and_then(|a| a.split_once('=').map(|(ns, ids)| (ns.to_string(), ids.split(',').map(str::to_string).collect())))
+            .into_iter()
+            .collect(),
     };
     let findings = wi_core::lint(&[case.source()], &options).unwrap_or_else(|e| panic!("{}: input error {e:?}", case.name));
     findings

@@ -85,6 +85,15 @@ struct LintArgs {
     /// The cluster's OIDC issuer URL; federated credentials must use exactly this.
     #[arg(long, value_name = "URL")]
     issuer: Option<String>,
+    /// Client IDs a namespace may use (WI040): NAMESPACE=GUID[,GUID...]; `*=...`
+    /// for every other namespace. Repeatable.
+    #[arg(long = "allowed-client-ids", value_name = "NS=GUIDS", value_parser = parse_allowed)]
+    allowed_client_ids: Vec<(String, Vec<String>)>,
+}
+
+fn parse_allowed(text: &str) -> Result<(String, Vec<String>), String> {
+    let (namespace, ids) = text.split_once('=').ok_or("expected NAMESPACE=GUID[,GUID...]")?;
+    Ok((namespace.to_string(), ids.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()))
 }
 
 #[derive(Args)]
@@ -188,6 +197,7 @@ fn run(cli: Cli) -> Result<u8> {
                 tenant_id: args.webhook.tenant_id,
                 authority_host: args.webhook.authority_host,
                 default_namespace: args.input.namespace,
+                allowed_client_ids: args.allowed_client_ids,
             };
             let findings = match core.lint(&files, &options)? {
                 Ok(f) => f,

@@ -70,6 +70,7 @@ impl wit::Guest for Component {
             tenant_id: options.tenant_id,
             authority_host: options.authority_host,
             default_namespace: options.default_namespace,
+            allowed_client_ids: options.allowed_client_ids.into_iter().collect(),
         };
         let findings = wi_core::lint(&files(input), &options).map_err(input_errors)?;
         Ok(findings

@@ -5,6 +5,7 @@
 //! component behind `kubectl wi`, the Kubewarden policy, the browser page, the
 //! Extism plugin) hand it text and options and render what it returns.
 
+pub mod admission;
 pub mod mutation;
 pub mod objects;
 pub mod patch;
@@ -31,6 +32,7 @@ pub struct Location {
 }
 
 impl Location {
+    #[cfg_attr(not(feature = "yaml"), allow(dead_code))]
     fn of(object: &Object, pointer: &str) -> Self {
         Location {
             file: object.file.clone(),
@@ -55,6 +57,7 @@ pub struct Finding {
 /// Lints every object of every file together (a pod in one file and its
 /// ServiceAccount in another are checked against each other). Findings come
 /// sorted by file, line and rule, in the order the files were given.
+#[cfg(feature = "yaml")]
 pub fn lint(files: &[SourceFile], options: &LintOptions) -> Result<Vec<Finding>, Vec<InputError>> {
     let objects = objects::load(files, &options.default_namespace)?;
     let file_order = |name: &str| files.iter().position(|f| f.name == name).unwrap_or(usize::MAX);
@@ -100,6 +103,7 @@ pub enum MutateFailure {
 /// Mutates every opted-in pod and pod template as the webhook would, looking
 /// ServiceAccounts up in the inputs; every other object comes back unchanged.
 /// Any refusal fails the whole run, so no caller prints a half-mutated set.
+#[cfg(feature = "yaml")]
 pub fn mutate(files: &[SourceFile], options: &MutateOptions) -> Result<Vec<MutatedObject>, MutateFailure> {
     let objects = objects::load(files, &options.default_namespace).map_err(MutateFailure::Input)?;
     let inventory = objects::Inventory::new(&objects);

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::source::{Document, InputError, SourceFile, parse_documents, split_items};
+use crate::source::{Document, InputError, LineMap};
+#[cfg(feature = "yaml")]
+use crate::source::{SourceFile, parse_documents, split_items};
 use crate::wellknown::*;
 
 /// An input object with where it came from.
@@ -18,6 +20,14 @@ pub struct Object {
     pub namespace: String,
     pub name: String,
     pub role: Role,
+}
+
+impl Object {
+    /// ` (file:line)` for messages that point at another object; empty for
+    /// objects without a source line (admission requests, lookups).
+    pub fn origin(&self) -> String {
+        if self.doc.line > 0 { format!(" ({}:{})", self.file, self.doc.line) } else { String::new() }
+    }
 }
 
 /// What an object means to Workload ID.
@@ -84,8 +94,15 @@ fn group_of(api_version: &str) -> &str {
 const AZ_IDENTITY_TYPE: &str = "microsoft.managedidentity/userassignedidentities";
 const AZ_FIC_TYPE: &str = "microsoft.managedidentity/userassignedidentities/federatedidentitycredentials";
 
+/// Classifies one object that arrived as JSON (an admission request), with
+/// no line information.
+pub fn object_from_value(file: &str, value: Value, default_namespace: &str) -> Result<Object, InputError> {
+    classify(file, Document { value, lines: LineMap::default(), line: 0 }, default_namespace)
+}
+
 /// Parses every file and classifies every object. All input errors of all
 /// files are returned together so a user fixes them in one pass.
+#[cfg(feature = "yaml")]
 pub fn load(files: &[SourceFile], default_namespace: &str) -> Result<Vec<Object>, Vec<InputError>> {
     let mut objects = Vec::new();
     let mut errors = Vec::new();

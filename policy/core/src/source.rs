@@ -10,8 +10,12 @@
 use std::collections::HashMap;
 use std::fmt;
 
+#[cfg(feature = "yaml")]
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Number, Value};
+use serde_json::Value;
+#[cfg(feature = "yaml")]
+use serde_json::{Map, Number};
+#[cfg(feature = "yaml")]
 use serde_saphyr::Spanned;
 
 /// Structural nesting allowed in one document. Kubernetes objects nest about
@@ -102,6 +106,7 @@ pub fn escape_pointer_segment(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 
+#[cfg(feature = "yaml")]
 /// Parses every document of `file`. Empty documents are skipped.
 pub fn parse_documents(file: &SourceFile) -> Result<Vec<Document>, InputError> {
     let fail = |line: u32, column: u32, message: String| InputError {
@@ -149,6 +154,7 @@ pub fn parse_documents(file: &SourceFile) -> Result<Vec<Document>, InputError> {
         .collect())
 }
 
+#[cfg(feature = "yaml")]
 /// The parser's messages can carry a source excerpt after the first line; the
 /// file and line are reported separately, so keep the sentence only.
 fn first_line(message: &str) -> String {
@@ -192,6 +198,7 @@ pub fn split_items(doc: Document) -> Vec<Document> {
         .collect()
 }
 
+#[cfg(feature = "yaml")]
 /// A parsed YAML node before it becomes JSON; only exists so that every value
 /// can carry its line through `Spanned`.
 enum Node {
@@ -203,6 +210,7 @@ enum Node {
     Map(Vec<(String, Spanned<Node>)>),
 }
 
+#[cfg(feature = "yaml")]
 impl Node {
     fn into_json(self, pointer: String, line: u32, lines: &mut LineMap) -> Value {
         let value = match self {
@@ -235,14 +243,17 @@ impl Node {
     }
 }
 
+#[cfg(feature = "yaml")]
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(NodeVisitor)
     }
 }
 
+#[cfg(feature = "yaml")]
 struct NodeVisitor;
 
+#[cfg(feature = "yaml")]
 impl<'de> Visitor<'de> for NodeVisitor {
     type Value = Node;
 
@@ -306,10 +317,12 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
 }
 
+#[cfg(feature = "yaml")]
 /// A mapping key. JSON keys are strings; YAML allows scalars of any type, which
 /// Kubernetes reads as their text (`80: http` is the key `"80"`).
 struct Key(String);
 
+#[cfg(feature = "yaml")]
 impl<'de> Deserialize<'de> for Key {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct KeyVisitor;
@@ -344,7 +357,7 @@ impl<'de> Deserialize<'de> for Key {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "yaml"))]
 mod tests {
     use super::*;
 

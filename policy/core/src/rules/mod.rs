@@ -27,6 +27,7 @@ mod wi025_fic_duplicate;
 mod wi030_no_matching_fic;
 mod wi031_fic_unknown_service_account;
 mod wi032_fic_issuer_mismatch;
+mod wi040_client_id_not_allowed;
 
 /// Every rule, in code order.
 pub const ALL: &[Rule] = &[
@@ -52,6 +53,7 @@ pub const ALL: &[Rule] = &[
     wi030_no_matching_fic::RULE,
     wi031_fic_unknown_service_account::RULE,
     wi032_fic_issuer_mismatch::RULE,
+    wi040_client_id_not_allowed::RULE,
 ];
 
 pub fn find(code: &str) -> Option<&'static Rule> {
@@ -106,6 +108,9 @@ pub struct LintOptions {
     pub authority_host: Option<String>,
     /// Namespace of objects that do not name one.
     pub default_namespace: String,
+    /// Client IDs each namespace may use (`"*"`: every other namespace);
+    /// empty means no restriction.
+    pub allowed_client_ids: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 pub struct Context<'a> {

@@ -62,8 +62,8 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 pod.index,
                 pod.meta_pointer("labels", USE_LABEL),
                 format!(
-                    "ServiceAccount `{sa_name}` ({}:{}) is marked `{USE_LABEL}` but this pod has no such label; the webhook only reads the pod label",
-                    sa.file, sa.doc.line
+                    "ServiceAccount `{sa_name}`{} is marked `{USE_LABEL}` but this pod has no such label; the webhook only reads the pod label",
+                    sa.origin()
                 ),
                 format!("add the label `{USE_LABEL}: \"true\"` to the pod template"),
             ));

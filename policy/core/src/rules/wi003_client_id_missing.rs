@@ -39,7 +39,7 @@ metadata:
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     for pod in cx.inventory.pods().filter(|p| p.opted_in()) {
         let sa_name = pod.service_account();
-        let Some((sa_index, sa)) = cx.inventory.service_account(&pod.object.namespace, sa_name) else { continue };
+        let Some((_, sa)) = cx.inventory.service_account(&pod.object.namespace, sa_name) else { continue };
         let has = object_annotation(sa, CLIENT_ID_ANNOTATION)
             .and_then(|v| v.as_str())
             .is_some_and(|s| !s.is_empty());
@@ -49,12 +49,12 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 pod.index,
                 pod.spec_pointer("/serviceAccountName"),
                 format!(
-                    "ServiceAccount `{}/{sa_name}` ({}:{}) has no `{CLIENT_ID_ANNOTATION}` annotation, so AZURE_CLIENT_ID is not injected",
-                    pod.object.namespace, sa.file, sa.doc.line
+                    "ServiceAccount `{}/{sa_name}`{} has no `{CLIENT_ID_ANNOTATION}` annotation, so AZURE_CLIENT_ID is not injected",
+                    pod.object.namespace,
+                    sa.origin()
                 ),
                 format!("annotate ServiceAccount `{sa_name}` with `{CLIENT_ID_ANNOTATION}: <identity client ID>`"),
             ));
-            let _ = sa_index;
         }
     }
 }

@@ -42,7 +42,7 @@ pub(crate) fn parse_subject(subject: &str) -> Result<(&str, &str), String> {
     };
     let parts: Vec<&str> = rest.split(':').collect();
     let [namespace, name] = parts[..] else {
-        return Err(format!("has {} parts after `system:serviceaccount:` instead of `<namespace>:<name>`", parts.len()));
+        return Err("is not `system:serviceaccount:<namespace>:<name>`".into());
     };
     if !is_dns_label(namespace) {
         return Err(format!("namespace `{namespace}` is not a valid namespace name"));

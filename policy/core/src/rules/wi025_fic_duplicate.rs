@@ -26,20 +26,20 @@ Keep one of them.
 };
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    let mut seen: HashMap<(&str, &str, &str), (&str, String, u32)> = HashMap::new();
+    let mut seen: HashMap<(&str, &str, &str), (&str, String)> = HashMap::new();
     for (index, object, fic) in cx.inventory.federated_credentials() {
         let (Some(identity), Some(issuer), Some(subject)) = (&fic.identity, &fic.issuer, &fic.subject) else { continue };
         let key = (identity.as_str(), issuer.as_str(), subject.as_str());
-        if let Some((first, file, line)) = seen.get(&key) {
+        if let Some((first, origin)) = seen.get(&key) {
             out.push(Finding::new(
                 &RULE,
                 index,
                 fic.subject_pointer.clone(),
-                format!("federated credential `{}` repeats the issuer and subject of `{first}` ({file}:{line}) on identity `{identity}`", fic.azure_name),
+                format!("federated credential `{}` repeats the issuer and subject of `{first}`{origin} on identity `{identity}`", fic.azure_name),
                 "remove one of the two credentials",
             ));
         } else {
-            seen.insert(key, (&fic.azure_name, object.file.clone(), object.doc.line));
+            seen.insert(key, (&fic.azure_name, object.origin()));
         }
     }
 }
