@@ -20,4 +20,6 @@ hyperfine -N --warmup 3 --min-runs 20 --export-json "$out/cli.json" \
 hyperfine -N --runs 5 --export-json "$out/cold.json" \
   --prepare "rm -rf $out/cache" -n cold "$bin lint -f $out/objects-1.yaml -o json" -i >/dev/null
 target/release/wi-bench-native "$out/objects-1000.yaml" "$out/objects-10000.yaml" > "$out/native.json"
+# The Kubewarden policy: optimized (make policy) and built without optimization.
+target/release/wi-bench-policy target/kubewarden/policy.wasm "$UNOPTIMIZED_POLICY" > "$out/policy.json"
 python3 tests/bench/table.py "$out" README.md

@@ -5,6 +5,7 @@ out, readme = sys.argv[1], sys.argv[2]
 cli = {r["command"]: r for r in json.load(open(f"{out}/cli.json"))["results"]}
 cold = json.load(open(f"{out}/cold.json"))["results"][0]
 native = json.load(open(f"{out}/native.json"))
+policies = [json.loads(l) for l in open(f"{out}/policy.json") if l.strip()]
 ms = lambda s: f"{s * 1000:.1f} ms"
 t1, t1k, t10k = (cli[k]["median"] for k in ("1", "1000", "10000"))
 wasm_per_object = (t10k - t1k) / 9000
@@ -22,6 +23,10 @@ rows = [
     f"| wasmtime / native | {wasm_per_object / native_per_object:.2f}x | |",
     f"| 10k / 1k objects wall-time ratio | {t10k / t1k:.1f} (10 is linear) | |",
 ]
+for p, label, target in zip(policies, ("optimized (`make policy`)", "unoptimized (dev profile)"), (True, False)):
+    rows.append(f"| Kubewarden policy {label}: module size | {p['bytes'] / 1e6:.2f} MB | {'< 1.5 MB' if target else ''} |")
+    rows.append(f"| Kubewarden policy {label}: per request, fresh instance + validate, Pod | {p['validate'] * 1e3:.3f} ms | {'< 1 ms' if target else ''} |")
+    rows.append(f"| Kubewarden policy {label}: per request, fresh instance + validate + mutate, Pod | {p['mutate'] * 1e3:.3f} ms | {'< 1 ms' if target else ''} |")
 note = f"\nMedians of hyperfine runs on {cpu}, {os.cpu_count()} cores; `make bench` on {subprocess.run(['date','-u','+%Y-%m-%d'],capture_output=True,text=True).stdout.strip()}.\n"
 table = "\n".join(rows) + "\n" + note
 text = open(readme).read()

@@ -1,6 +1,8 @@
 //! Shared pieces of the cross-runtime tests: where things are, fixture
 //! cases with their arguments, and running `kubectl-wi`.
 
+pub mod policy_host;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
