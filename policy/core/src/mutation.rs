@@ -135,10 +135,8 @@ pub fn mutate_pod(pod: &mut Value, service_account: Option<&Value>, sa_name: &st
         None => options.tenant_id.clone().unwrap_or_default(),
     };
     let authority_host = options.authority_host.clone().unwrap_or_else(|| PUBLIC_CLOUD_AUTHORITY_HOST.to_string());
-    let skip: Vec<String> = annotation(&metadata, SKIP_CONTAINERS_ANNOTATION)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.split(';').map(|n| n.trim().to_string()).collect())
+    let skip: Vec<&str> = annotation_text(&metadata, SKIP_CONTAINERS_ANNOTATION)
+        .map(skipped_containers)
         .unwrap_or_default();
     let layout = options.layout;
     let volume_name = match layout {
@@ -159,7 +157,7 @@ pub fn mutate_pod(pod: &mut Value, service_account: Option<&Value>, sa_name: &st
                 return Err(format!("{field} holds a non-object"));
             };
             let name = container.get("name").and_then(Value::as_str).unwrap_or("");
-            if skip.iter().any(|s| s == name) {
+            if skip.contains(&name) {
                 continue;
             }
             add_env(container, &desired_env)?;

@@ -330,6 +330,15 @@ impl<'a> PodView<'a> {
                 .map(move |(i, c)| (self.spec_pointer(&format!("/{field}/{i}")), c))
         })
     }
+    /// The containers the webhook injects into: all but those named in
+    /// `skip-containers`.
+    pub fn injected_containers(&self) -> impl Iterator<Item = (String, &'a Value)> + '_ {
+        let skipped = self.annotation_str(SKIP_CONTAINERS_ANNOTATION).map(skipped_containers).unwrap_or_default();
+        self.containers().filter(move |(_, c)| {
+            let name = c.get("name").and_then(Value::as_str).unwrap_or("");
+            !skipped.contains(&name)
+        })
+    }
     pub fn host_network(&self) -> bool {
         self.spec.get("hostNetwork").and_then(Value::as_bool) == Some(true)
     }

@@ -86,6 +86,12 @@ impl Layout {
 
 pub const PROXY_IMAGE_REGISTRY: &str = "mcr.microsoft.com/oss/azure/workload-identity";
 
+/// The container names in a `skip-containers` annotation: the webhook splits
+/// on `;` and trims each name.
+pub fn skipped_containers(annotation: &str) -> Vec<&str> {
+    annotation.split(';').map(str::trim).collect()
+}
+
 /// True for a canonical GUID: 8-4-4-4-12 hex digits, nothing around it.
 pub fn is_guid(s: &str) -> bool {
     let groups: Vec<&str> = s.split('-').collect();

@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::{Context, Finding, Rule, Severity};
-use crate::wellknown::SKIP_CONTAINERS_ANNOTATION;
+use crate::wellknown::{SKIP_CONTAINERS_ANNOTATION, skipped_containers};
 
 pub const RULE: Rule = Rule {
     code: "WI007",
@@ -31,11 +31,6 @@ annotations:
     check,
 };
 
-/// The container names the webhook skips: split on `;`, trimmed.
-pub(crate) fn skipped_names(value: &str) -> Vec<&str> {
-    value.split(';').map(str::trim).collect()
-}
-
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     for pod in cx.inventory.pods() {
         let Some(value) = pod.annotation_str(SKIP_CONTAINERS_ANNOTATION) else { continue };
@@ -43,7 +38,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             .containers()
             .filter_map(|(_, c)| c.get("name").and_then(Value::as_str))
             .collect();
-        for skipped in skipped_names(value).into_iter().filter(|s| !s.is_empty()) {
+        for skipped in skipped_containers(value).into_iter().filter(|s| !s.is_empty()) {
             if !names.contains(&skipped) {
                 out.push(Finding::new(
                     &RULE,

@@ -49,15 +49,8 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             (ENV_TOKEN_FILE, Some(options.layout.token_file())),
             (ENV_AUTHORITY_HOST, Some(authority)),
         ];
-        let skipped: Vec<&str> = pod
-            .annotation_str(SKIP_CONTAINERS_ANNOTATION)
-            .map(super::wi007_skip_unknown_container::skipped_names)
-            .unwrap_or_default();
-        for (container_pointer, container) in pod.containers() {
+        for (container_pointer, container) in pod.injected_containers() {
             let name = container.get("name").and_then(Value::as_str).unwrap_or("");
-            if skipped.contains(&name) {
-                continue;
-            }
             let Some(env) = container.get("env").and_then(Value::as_array) else { continue };
             for (i, var) in env.iter().enumerate() {
                 let Some(var_name) = var.get("name").and_then(Value::as_str) else { continue };

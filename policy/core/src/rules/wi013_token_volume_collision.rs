@@ -65,15 +65,8 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 ));
             }
         }
-        let skipped: Vec<&str> = pod
-            .annotation_str(SKIP_CONTAINERS_ANNOTATION)
-            .map(super::wi007_skip_unknown_container::skipped_names)
-            .unwrap_or_default();
-        for (container_pointer, container) in pod.containers() {
+        for (container_pointer, container) in pod.injected_containers() {
             let cname = container.get("name").and_then(Value::as_str).unwrap_or("");
-            if skipped.contains(&cname) {
-                continue;
-            }
             let mounts = container.get("volumeMounts").and_then(Value::as_array);
             for (i, mount) in mounts.into_iter().flatten().enumerate() {
                 let name = mount.get("name").and_then(Value::as_str).unwrap_or("");
