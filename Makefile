@@ -23,7 +23,7 @@ setup:
 
 # The core as a wasm module; plugin-host's build script turns it into a component.
 component:
-	$(WASM_ENV) $(CARGO) build --profile wasm --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-component
+	$(WASM_ENV) $(CARGO) build --profile component --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-component
 
 build: component
 	$(CARGO_ENV) $(CARGO) build --release -p kubectl-wi

@@ -11,7 +11,7 @@ fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap()).join("..");
     let module = env::var_os("WI_CORE_WASM")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target/wasm32-unknown-unknown/wasm/wi_component.wasm"));
+        .unwrap_or_else(|| root.join("target/wasm32-unknown-unknown/component/wi_component.wasm"));
     println!("cargo:rerun-if-env-changed=WI_CORE_WASM");
     println!("cargo:rerun-if-changed={}", module.display());
     let bytes = fs::read(&module).unwrap_or_else(|e| {

@@ -36,7 +36,7 @@ impl Location {
     fn of(object: &Object, pointer: &str) -> Self {
         Location {
             file: object.file.clone(),
-            line: object.doc.lines.line_of(pointer).unwrap_or(object.doc.line),
+            line: object.doc.line_of(pointer),
             kind: object.kind.clone(),
             namespace: object.namespace.clone(),
             name: object.name.clone(),

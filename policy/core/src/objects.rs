@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::source::{Document, InputError, LineMap};
+use crate::source::{Document, InputError, LineTree};
 #[cfg(feature = "yaml")]
 use crate::source::{SourceFile, parse_documents, split_items};
 use crate::wellknown::*;
@@ -97,7 +97,7 @@ const AZ_FIC_TYPE: &str = "microsoft.managedidentity/userassignedidentities/fede
 /// Classifies one object that arrived as JSON (an admission request), with
 /// no line information.
 pub fn object_from_value(file: &str, value: Value, default_namespace: &str) -> Result<Object, InputError> {
-    classify(file, Document { value, lines: LineMap::default(), line: 0 }, default_namespace)
+    classify(file, Document { value, lines: LineTree::default(), line: 0 }, default_namespace)
 }
 
 /// Parses every file and classifies every object. All input errors of all
@@ -125,7 +125,7 @@ pub fn load(files: &[SourceFile], default_namespace: &str) -> Result<Vec<Object>
 fn classify(file: &str, doc: Document, default_namespace: &str) -> Result<Object, InputError> {
     let error = |pointer: &str, message: String| InputError {
         file: file.to_string(),
-        line: doc.lines.line_of(pointer).unwrap_or(doc.line),
+        line: doc.line_of(pointer),
         column: 0,
         message,
     };
@@ -348,6 +348,8 @@ impl<'a> PodView<'a> {
 pub struct Inventory<'a> {
     pub objects: &'a [Object],
     service_accounts: HashMap<(&'a str, &'a str), usize>,
+    /// Computed once: every rule walks them.
+    pods: Vec<PodView<'a>>,
 }
 
 impl<'a> Inventory<'a> {
@@ -358,23 +360,29 @@ impl<'a> Inventory<'a> {
                 service_accounts.entry((o.namespace.as_str(), o.name.as_str())).or_insert(i);
             }
         }
-        Inventory { objects, service_accounts }
+        let pods = objects
+            .iter()
+            .enumerate()
+            .filter_map(|(index, object)| match object.role {
+                Role::Workload { template } => {
+                    let root = if template.is_empty() { &object.doc.value } else { object.doc.value.pointer(template)? };
+                    Some(PodView {
+                        object,
+                        index,
+                        template,
+                        metadata: root.get("metadata").unwrap_or(&NULL),
+                        spec: root.get("spec").unwrap_or(&NULL),
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        Inventory { objects, service_accounts, pods }
     }
 
+    /// Every Pod and pod template, seen as a pod.
     pub fn pods(&self) -> impl Iterator<Item = PodView<'a>> + '_ {
-        self.objects.iter().enumerate().filter_map(|(index, object)| match object.role {
-            Role::Workload { template } => {
-                let root = if template.is_empty() { &object.doc.value } else { object.doc.value.pointer(template)? };
-                Some(PodView {
-                    object,
-                    index,
-                    template,
-                    metadata: root.get("metadata").unwrap_or(&NULL),
-                    spec: root.get("spec").unwrap_or(&NULL),
-                })
-            }
-            _ => None,
-        })
+        self.pods.iter().copied()
     }
 
     pub fn service_account(&self, namespace: &str, name: &str) -> Option<(usize, &'a Object)> {

@@ -7,7 +7,6 @@
 //! parser's budget stops alias bombs, nesting deeper than [`MAX_DEPTH`] and
 //! event floods before they allocate.
 
-use std::collections::HashMap;
 use std::fmt;
 
 #[cfg(feature = "yaml")]
@@ -54,51 +53,45 @@ pub struct SourceFile {
     pub content: String,
 }
 
-/// Where each value of a document came from, keyed by RFC 6901 JSON pointer.
+/// The line each value of a document starts on, as a tree shaped like the
+/// value: a map's children in key order (serde_json keeps insertion order
+/// here), an array's in index order. Cheaper to build than a map keyed by
+/// pointer, and only walked when a finding needs its line.
 #[derive(Debug, Clone, Default)]
-pub struct LineMap {
-    lines: HashMap<String, u32>,
-}
-
-impl LineMap {
-    /// Line of the value at `pointer`, or of its nearest ancestor that has one.
-    pub fn line_of(&self, pointer: &str) -> Option<u32> {
-        let mut p = pointer;
-        loop {
-            if let Some(line) = self.lines.get(p) {
-                return Some(*line);
-            }
-            match p.rfind('/') {
-                Some(i) => p = &p[..i],
-                None => return None,
-            }
-        }
-    }
-
-    /// Shifts every pointer under `prefix` to sit at the root, for the items of
-    /// a `kind: List` or a JSON array that become objects of their own.
-    fn extract(&self, prefix: &str) -> LineMap {
-        let mut lines = HashMap::new();
-        for (k, v) in &self.lines {
-            if k == prefix {
-                lines.insert(String::new(), *v);
-            } else if let Some(rest) = k.strip_prefix(prefix) {
-                if rest.starts_with('/') {
-                    lines.insert(rest.to_string(), *v);
-                }
-            }
-        }
-        LineMap { lines }
-    }
+pub struct LineTree {
+    line: u32,
+    children: Vec<LineTree>,
 }
 
 /// One YAML document (or JSON value) of a file.
 #[derive(Debug, Clone)]
 pub struct Document {
     pub value: Value,
-    pub lines: LineMap,
-    /// Line where the document's value starts.
+    pub lines: LineTree,
+    /// Line where the document's value starts (0 for objects that did not
+    /// come from text, such as admission requests).
     pub line: u32,
+}
+
+impl Document {
+    /// Line of the value at RFC 6901 `pointer`, or of its nearest ancestor
+    /// present in the document.
+    pub fn line_of(&self, pointer: &str) -> u32 {
+        let (mut value, mut lines) = (&self.value, &self.lines);
+        for raw in pointer.split('/').skip(1) {
+            let segment = raw.replace("~1", "/").replace("~0", "~");
+            let child = match value {
+                Value::Object(map) => map.iter().enumerate().find(|(_, (k, _))| **k == segment).map(|(i, (_, v))| (i, v)),
+                Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i).map(|v| (i, v))),
+                _ => None,
+            };
+            let Some((i, child_value)) = child else { break };
+            let Some(child_lines) = lines.children.get(i) else { break };
+            value = child_value;
+            lines = child_lines;
+        }
+        if lines.line > 0 { lines.line } else { self.line }
+    }
 }
 
 /// Escapes one pointer segment (RFC 6901: `~` -> `~0`, `/` -> `~1`).
@@ -129,9 +122,13 @@ pub fn parse_documents(file: &SourceFile) -> Result<Vec<Document>, InputError> {
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_depth: MAX_DEPTH,
-            // Every event consumes at least one input byte unless it comes from
-            // an alias, so this only ever trips on alias expansion.
+            // Every event, node and document consumes at least one input byte
+            // unless it comes from an alias, so these bounds only ever trip
+            // on alias expansion; the parser's defaults (250,000 nodes, 1,024
+            // documents) would refuse an honest 10,000-object file.
             max_events: file.content.len() + 10_000,
+            max_nodes: file.content.len() + 10_000,
+            max_documents: file.content.len() + 1,
         },
         with_snippet: false,
     };
@@ -147,8 +144,7 @@ pub fn parse_documents(file: &SourceFile) -> Result<Vec<Document>, InputError> {
         .into_iter()
         .map(|node| {
             let line = node.defined.line() as u32;
-            let mut lines = LineMap::default();
-            let value = node.value.into_json(String::new(), line, &mut lines);
+            let (value, lines) = node.value.into_json(line);
             Document { value, lines, line }
         })
         .collect())
@@ -163,6 +159,12 @@ fn first_line(message: &str) -> String {
     line.strip_prefix("error: ").unwrap_or(line).to_string()
 }
 
+enum ItemsAt {
+    Root,
+    /// `items` is the n-th key of the List object.
+    ListItems(usize),
+}
+
 /// Splits a document into the objects it carries: a `kind: List` or a bare
 /// JSON array (as `az ... list` prints) becomes its items, each with its own
 /// line map; anything else is one object.
@@ -174,11 +176,14 @@ pub fn split_items(doc: Document) -> Vec<Document> {
         .is_some_and(|k| k == "List" || k.ends_with("List"))
         && doc.value.get("items").is_some_and(Value::is_array);
     let (items, prefix) = match doc.value {
-        Value::Array(items) => (items, String::new()),
-        Value::Object(mut map) if is_list => match map.remove("items") {
-            Some(Value::Array(items)) => (items, "/items".to_string()),
-            _ => unreachable!("checked above"),
-        },
+        Value::Array(items) => (items, ItemsAt::Root),
+        Value::Object(mut map) if is_list => {
+            let position = map.keys().position(|k| k == "items").unwrap_or(usize::MAX);
+            match map.shift_remove("items") {
+                Some(Value::Array(items)) => (items, ItemsAt::ListItems(position)),
+                _ => unreachable!("checked above"),
+            }
+        }
         value => {
             return vec![Document {
                 value,
@@ -187,59 +192,39 @@ pub fn split_items(doc: Document) -> Vec<Document> {
             }];
         }
     };
+    // The items' line trees: the document's own children for an array, the
+    // children of `items` for a List.
+    let item_lines = match prefix {
+        ItemsAt::Root => doc.lines.children,
+        ItemsAt::ListItems(position) => doc.lines.children.into_iter().nth(position).map(|t| t.children).unwrap_or_default(),
+    };
+    let mut item_lines = item_lines.into_iter();
     items
         .into_iter()
-        .enumerate()
-        .map(|(i, value)| {
-            let lines = doc.lines.extract(&format!("{prefix}/{i}"));
-            let line = lines.line_of("").unwrap_or(doc.line);
+        .map(|value| {
+            let lines = item_lines.next().unwrap_or_default();
+            let line = if lines.line > 0 { lines.line } else { doc.line };
             Document { value, lines, line }
         })
         .collect()
 }
 
 #[cfg(feature = "yaml")]
-/// A parsed YAML node before it becomes JSON; only exists so that every value
-/// can carry its line through `Spanned`.
-enum Node {
-    Null,
-    Bool(bool),
-    Number(Number),
-    Str(String),
-    Seq(Vec<Spanned<Node>>),
-    Map(Vec<(String, Spanned<Node>)>),
+/// A parsed value with the lines of everything inside it; its own line
+/// comes from the `Spanned` wrapper around it. Built directly while
+/// deserializing, so no intermediate tree is made.
+struct Node {
+    value: Value,
+    children: Vec<LineTree>,
 }
 
 #[cfg(feature = "yaml")]
 impl Node {
-    fn into_json(self, pointer: String, line: u32, lines: &mut LineMap) -> Value {
-        let value = match self {
-            Node::Null => Value::Null,
-            Node::Bool(b) => Value::Bool(b),
-            Node::Number(n) => Value::Number(n),
-            Node::Str(s) => Value::String(s),
-            Node::Seq(items) => Value::Array(
-                items
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        let line = item.defined.line() as u32;
-                        item.value.into_json(format!("{pointer}/{i}"), line, lines)
-                    })
-                    .collect(),
-            ),
-            Node::Map(entries) => {
-                let mut map = Map::with_capacity(entries.len());
-                for (key, item) in entries {
-                    let line = item.defined.line() as u32;
-                    let child = format!("{pointer}/{}", escape_pointer_segment(&key));
-                    map.insert(key, item.value.into_json(child, line, lines));
-                }
-                Value::Object(map)
-            }
-        };
-        lines.lines.insert(pointer, line);
-        value
+    fn leaf(value: Value) -> Node {
+        Node { value, children: Vec::new() }
+    }
+    fn into_json(self, line: u32) -> (Value, LineTree) {
+        (self.value, LineTree { line, children: self.children })
     }
 }
 
@@ -261,59 +246,66 @@ impl<'de> Visitor<'de> for NodeVisitor {
         f.write_str("a YAML or JSON value")
     }
     fn visit_unit<E>(self) -> Result<Node, E> {
-        Ok(Node::Null)
+        Ok(Node::leaf(Value::Null))
     }
     fn visit_none<E>(self) -> Result<Node, E> {
-        Ok(Node::Null)
+        Ok(Node::leaf(Value::Null))
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Node, D::Error> {
         Node::deserialize(d)
     }
     fn visit_bool<E>(self, v: bool) -> Result<Node, E> {
-        Ok(Node::Bool(v))
+        Ok(Node::leaf(Value::Bool(v)))
     }
     fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
-        Ok(Node::Number(v.into()))
+        Ok(Node::leaf(Value::Number(v.into())))
     }
     fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
-        Ok(Node::Number(v.into()))
+        Ok(Node::leaf(Value::Number(v.into())))
     }
     fn visit_i128<E: de::Error>(self, v: i128) -> Result<Node, E> {
         // Beyond 64 bits JSON has no exact integer; keep the digits as text.
-        Ok(Node::Str(v.to_string()))
+        Ok(Node::leaf(Value::String(v.to_string())))
     }
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<Node, E> {
-        Ok(Node::Str(v.to_string()))
+        Ok(Node::leaf(Value::String(v.to_string())))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node, E> {
         Number::from_f64(v)
-            .map(Node::Number)
+            .map(|n| Node::leaf(Value::Number(n)))
             .ok_or_else(|| E::custom(format!("{v} is not a number JSON can hold")))
     }
     fn visit_str<E>(self, v: &str) -> Result<Node, E> {
-        Ok(Node::Str(v.to_string()))
+        Ok(Node::leaf(Value::String(v.to_string())))
     }
     fn visit_string<E>(self, v: String) -> Result<Node, E> {
-        Ok(Node::Str(v))
+        Ok(Node::leaf(Value::String(v)))
     }
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Node, E> {
         String::from_utf8(v.to_vec())
-            .map(Node::Str)
+            .map(|t| Node::leaf(Value::String(t)))
             .map_err(|_| E::custom("binary value is not UTF-8"))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
-        let mut items = Vec::new();
+        let mut values = Vec::new();
+        let mut children = Vec::new();
         while let Some(item) = seq.next_element::<Spanned<Node>>()? {
-            items.push(item);
+            let (value, lines) = item.value.into_json(item.defined.line() as u32);
+            values.push(value);
+            children.push(lines);
         }
-        Ok(Node::Seq(items))
+        Ok(Node { value: Value::Array(values), children })
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
-        let mut entries = Vec::new();
+        let mut values = Map::new();
+        let mut children = Vec::new();
         while let Some(key) = map.next_key::<Key>()? {
-            entries.push((key.0, map.next_value::<Spanned<Node>>()?));
+            let item = map.next_value::<Spanned<Node>>()?;
+            let (value, lines) = item.value.into_json(item.defined.line() as u32);
+            values.insert(key.0, value);
+            children.push(lines);
         }
-        Ok(Node::Map(entries))
+        Ok(Node { value: Value::Object(values), children })
     }
 }
 
@@ -373,15 +365,18 @@ mod tests {
         let docs = parse("a: 1\n---\nkind: Pod\nmetadata:\n  labels:\n    x/y: \"true\"\n").unwrap();
         assert_eq!(docs.len(), 2);
         assert_eq!(docs[1].line, 3);
-        assert_eq!(docs[1].lines.line_of("/metadata/labels/x~1y"), Some(6));
-        assert_eq!(docs[1].lines.line_of("/metadata/labels/x~1y/deeper"), Some(6));
+        assert_eq!(docs[1].line_of("/metadata/labels/x~1y"), 6);
+        assert_eq!(docs[1].line_of("/metadata/labels/x~1y/deeper"), 6);
+        // The nearest ancestor, `metadata`, whose value starts at line 5.
+        assert_eq!(docs[1].line_of("/metadata/annotations/none"), 5);
         assert_eq!(docs[1].value["metadata"]["labels"]["x/y"], "true");
     }
 
     #[test]
     fn json_gets_lines_too() {
         let docs = parse("{\n  \"kind\": \"Pod\",\n  \"spec\": {\n    \"a\": [1, 2]\n  }\n}\n").unwrap();
-        assert_eq!(docs[0].lines.line_of("/spec/a"), Some(4));
+        assert_eq!(docs[0].line_of("/spec/a"), 4);
+        assert_eq!(docs[0].line_of("/spec/a/1"), 4);
     }
 
     #[test]
@@ -417,11 +412,18 @@ mod tests {
     }
 
     #[test]
+    fn many_documents_and_nodes_are_fine() {
+        let text = "kind: ConfigMap\ndata: {a: b, c: d}\n---\n".repeat(20_000);
+        assert_eq!(parse(&text).unwrap().len(), 20_000);
+    }
+
+    #[test]
     fn lists_split_into_items_with_their_lines() {
         let docs = parse("kind: List\nitems:\n- kind: Pod\n  metadata: {name: a}\n- kind: Pod\n  metadata:\n    name: b\n").unwrap();
         let items = split_items(docs.into_iter().next().unwrap());
         assert_eq!(items.len(), 2);
         assert_eq!(items[1].line, 5);
-        assert_eq!(items[1].lines.line_of("/metadata/name"), Some(7));
+        assert_eq!(items[1].line_of("/metadata/name"), 7);
+        assert_eq!(items[0].line_of("/metadata/name"), 4);
     }
 }

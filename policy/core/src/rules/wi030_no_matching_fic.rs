@@ -1,7 +1,9 @@
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use super::{Context, Finding, Rule, Severity};
-use crate::objects::object_annotation;
+use crate::objects::{FederatedCredential, Identity, object_annotation};
 use crate::wellknown::CLIENT_ID_ANNOTATION;
 
 pub const RULE: Rule = Rule {
@@ -35,15 +37,25 @@ identity whose client ID annotates `backend-sa`.
 };
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    let fics: Vec<_> = cx.inventory.federated_credentials().collect();
-    if fics.is_empty() {
+    let mut by_subject: HashMap<&str, Vec<&FederatedCredential>> = HashMap::new();
+    for (_, _, fic) in cx.inventory.federated_credentials() {
+        if let Some(subject) = &fic.subject {
+            by_subject.entry(subject.as_str()).or_default().push(fic);
+        }
+    }
+    if cx.inventory.federated_credentials().next().is_none() {
         return;
     }
+    let identities_by_client_id: HashMap<String, &Identity> = cx
+        .inventory
+        .identities()
+        .filter_map(|i| Some((i.client_id.as_deref()?.to_ascii_lowercase(), i)))
+        .collect();
     for pod in cx.inventory.pods().filter(|p| p.opted_in()) {
         let ns = &pod.object.namespace;
         let sa_name = pod.service_account();
         let subject = format!("system:serviceaccount:{ns}:{sa_name}");
-        let matching: Vec<_> = fics.iter().filter(|(_, _, f)| f.subject.as_deref() == Some(subject.as_str())).collect();
+        let matching: &[&FederatedCredential] = by_subject.get(subject.as_str()).map_or(&[], Vec::as_slice);
         if matching.is_empty() {
             out.push(Finding::new(
                 &RULE,
@@ -62,17 +74,13 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             .and_then(|(_, sa)| object_annotation(sa, CLIENT_ID_ANNOTATION))
             .and_then(Value::as_str);
         let Some(client_id) = client_id else { continue };
-        let Some(identity) = cx
-            .inventory
-            .identities()
-            .find(|i| i.client_id.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(client_id)))
-        else {
+        let Some(identity) = identities_by_client_id.get(&client_id.to_ascii_lowercase()) else {
             continue;
         };
-        if !matching.iter().any(|(_, _, f)| f.identity.as_deref() == Some(identity.key.as_str())) {
+        if !matching.iter().any(|f| f.identity.as_deref() == Some(identity.key.as_str())) {
             let on: Vec<String> = matching
                 .iter()
-                .map(|(_, _, f)| format!("`{}` on `{}`", f.azure_name, f.identity.as_deref().unwrap_or("?")))
+                .map(|f| format!("`{}` on `{}`", f.azure_name, f.identity.as_deref().unwrap_or("?")))
                 .collect();
             out.push(Finding::new(
                 &RULE,
