@@ -23,7 +23,7 @@ rows = [
     f"| wasmtime / native | {wasm_per_object / native_per_object:.2f}x | |",
     f"| 10k / 1k objects wall-time ratio | {t10k / t1k:.1f} (10 is linear) | |",
 ]
-for p, label, target in zip(policies, ("optimized (`make policy`)", "unoptimized (dev profile)"), (True, False)):
+for p, label, target in zip(policies, ("optimized (`make policy`)", "unoptimized (dev profile: opt-level 0, debug info)"), (True, False)):
     rows.append(f"| Kubewarden policy {label}: module size | {p['bytes'] / 1e6:.2f} MB | {'< 1.5 MB' if target else ''} |")
     rows.append(f"| Kubewarden policy {label}: per request, fresh instance + validate, Pod | {p['validate'] * 1e3:.3f} ms | {'< 1 ms' if target else ''} |")
     rows.append(f"| Kubewarden policy {label}: per request, fresh instance + validate + mutate, Pod | {p['mutate'] * 1e3:.3f} ms | {'< 1 ms' if target else ''} |")
