@@ -155,8 +155,9 @@ fn agrees_with_the_core_on_the_mutation_table() {
                 failures.push(format!("{name}: expected {want:#}, got {response:#}"));
                 continue;
             }
-            // Re-invocation (reinvocationPolicy: IfNeeded) returns no change.
-            let again = policy.validate(everything_allowed(service_accounts.clone()), &settings, &admission_request(want, "UPDATE"));
+            // Re-invocation (reinvocationPolicy: IfNeeded) sends the mutated
+            // pod in the same CREATE request: no change.
+            let again = policy.validate(everything_allowed(service_accounts.clone()), &settings, &admission_request(want, "CREATE"));
             if again["accepted"] != true || !again["mutated_object"].is_null() {
                 failures.push(format!("{name}: re-invocation changed the pod: {again}"));
             }

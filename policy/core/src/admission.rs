@@ -196,14 +196,19 @@ fn is_pod(object: &Object) -> bool {
     matches!(object.role, Role::Workload { template: "" })
 }
 
-/// `(namespace, name)` of the ServiceAccount to fetch before [`review`], for
-/// an opted-in pod or pod template.
+/// `(namespace, name)` of the ServiceAccount to fetch before [`Policy::review`],
+/// for an opted-in pod or pod template.
 pub fn service_account_to_look_up(object: &Value, request_namespace: &str) -> Option<(String, String)> {
     let object = object_from_value("", object.clone(), request_namespace).ok()?;
-    let objects = [object];
-    let inventory = Inventory::new(&objects);
+    let name = opted_in_service_account(&object)?;
+    Some((object.namespace, name))
+}
+
+fn opted_in_service_account(object: &Object) -> Option<String> {
+    let objects = std::slice::from_ref(object);
+    let inventory = Inventory::new(objects);
     let pod = inventory.pods().find(|p| p.opted_in())?;
-    Some((objects[0].namespace.clone(), pod.service_account().to_string()))
+    Some(pod.service_account().to_string())
 }
 
 impl Policy {
@@ -251,7 +256,7 @@ impl Policy {
             object.namespace = request_namespace.to_string();
         }
         let mut warnings = Vec::new();
-        let sa_name = service_account_to_look_up(&object.doc.value, &object.namespace).map(|(_, name)| name);
+        let sa_name = opted_in_service_account(&object);
         let service_account = match (&lookup, &sa_name) {
             (ServiceAccountLookup::Found(sa), _) => Some(sa.clone()),
             (ServiceAccountLookup::NotFound, Some(name)) => {
@@ -319,7 +324,9 @@ impl Policy {
 
         let mut mutated_object = None;
         let object = &objects[0];
-        if self.settings.mutate && is_pod(object) && sa_name.is_some() {
+        // Like the webhook (registered for CREATE only): a running pod's spec
+        // is immutable, so injecting on UPDATE would only make it fail.
+        if self.settings.mutate && operation == "CREATE" && is_pod(object) && sa_name.is_some() {
             if let (Some(sa), Some(name)) = (&service_account, &sa_name) {
                 let mut pod = object.doc.value.clone();
                 let options = MutateOptions {

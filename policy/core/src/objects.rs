@@ -211,16 +211,23 @@ fn aso_federated_credential(v: &Value, namespace: &str, name: &str) -> Federated
     let identity = str_at(v, "/spec/owner/name")
         .map(|owner| format!("{namespace}/{owner}"))
         .or_else(|| str_at(v, "/spec/owner/armId").and_then(identity_name_from_arm_id));
+    federated_credential(v, "/spec", azure_name, name_pointer, identity)
+}
+
+/// The fields both sources share, read under `prefix` (`/spec` for ASO, the
+/// root for Azure CLI output).
+fn federated_credential(v: &Value, prefix: &str, azure_name: String, name_pointer: &str, identity: Option<String>) -> FederatedCredential {
+    let at = |field: &str| format!("{prefix}/{field}");
     FederatedCredential {
         azure_name,
         name_pointer: name_pointer.to_string(),
         identity,
-        issuer: str_at(v, "/spec/issuer").map(str::to_string),
-        issuer_pointer: "/spec/issuer".into(),
-        subject: str_at(v, "/spec/subject").map(str::to_string),
-        subject_pointer: "/spec/subject".into(),
-        audiences: v.pointer("/spec/audiences").cloned(),
-        audiences_pointer: "/spec/audiences".into(),
+        issuer: str_at(v, &at("issuer")).map(str::to_string),
+        issuer_pointer: at("issuer"),
+        subject: str_at(v, &at("subject")).map(str::to_string),
+        subject_pointer: at("subject"),
+        audiences: v.pointer(&at("audiences")).cloned(),
+        audiences_pointer: at("audiences"),
     }
 }
 
@@ -242,17 +249,7 @@ fn classify_azure(file: &str, doc: Document, azure_type: &str) -> Object {
             client_id: str_at(v, "/clientId").map(str::to_string),
         })
     } else {
-        Role::FederatedCredential(FederatedCredential {
-            azure_name: name.clone(),
-            name_pointer: "/name".into(),
-            identity: str_at(v, "/id").and_then(identity_name_from_arm_id),
-            issuer: str_at(v, "/issuer").map(str::to_string),
-            issuer_pointer: "/issuer".into(),
-            subject: str_at(v, "/subject").map(str::to_string),
-            subject_pointer: "/subject".into(),
-            audiences: v.get("audiences").cloned(),
-            audiences_pointer: "/audiences".into(),
-        })
+        Role::FederatedCredential(federated_credential(v, "", name.clone(), "/name", str_at(v, "/id").and_then(identity_name_from_arm_id)))
     };
     let kind = if azure_type == AZ_IDENTITY_TYPE {
         "UserAssignedIdentity"

@@ -11,8 +11,9 @@ pub const RULE: Rule = Rule {
     severity: Severity::Error,
     summary: "ServiceAccount names a client ID its namespace is not allowed to use",
     doc: r#"## What it does
-With an allow-list of client IDs per namespace (Kubewarden setting
-`allowedClientIds`), reports ServiceAccounts whose
+With an allow-list of client IDs per namespace (`kubectl wi lint
+--allowed-client-ids NS=GUID,...`, Kubewarden setting `allowedClientIds`),
+reports ServiceAccounts whose
 `azure.workload.identity/client-id` is not listed for their namespace.
 Namespaces without an entry are not restricted; the entry `"*"` applies to
 namespaces without their own.
