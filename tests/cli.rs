@@ -199,6 +199,8 @@ fn mutate_yaml_reads_back_as_the_json_output() {
     assert!(json_out.status.success(), "{}", stderr(&json_out));
     let yaml_out = run_cli(&[&["mutate", "-o", "yaml"][..], &args[..]].concat(), None);
     assert!(yaml_out.status.success());
+    // Long one-line values (issuer URLs) stay plain one-line scalars.
+    assert!(!String::from_utf8_lossy(&yaml_out.stdout).contains(": >"), "folded scalar in mutate output");
     // Read the YAML stream back through the same tool, unchanged (mutation is idempotent).
     let back = run_cli(&["mutate", "-f", "-", "-o", "json", "--kubernetes-version", "1.32"], Some(&yaml_out.stdout));
     assert!(back.status.success(), "{}", stderr(&back));

@@ -253,7 +253,10 @@ fn run(cli: Cli) -> Result<u8> {
                     let mut out = String::new();
                     for v in &values {
                         out.push_str("---\n");
-                        out.push_str(&serde_saphyr::to_string(v).map_err(|e| anyhow!("writing YAML: {e}"))?);
+                        // Long single-line values (issuer URLs, images) stay on
+                        // one line instead of becoming folded `>-` blocks.
+                        let options = serde_saphyr::ser_options! { folded_wrap_chars: usize::MAX };
+                        out.push_str(&serde_saphyr::to_string_with_options(v, options).map_err(|e| anyhow!("writing YAML: {e}"))?);
                     }
                     out
                 }
