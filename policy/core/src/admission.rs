@@ -185,6 +185,9 @@ pub struct Decision {
 }
 
 impl Decision {
+    fn accept(warnings: Vec<String>, mutated_object: Option<Value>) -> Self {
+        Decision { accepted: true, message: None, code: None, warnings, mutated_object }
+    }
     fn reject(message: String, code: Option<u16>, warnings: Vec<String>) -> Self {
         Decision { accepted: false, message: Some(message), code, warnings, mutated_object: None }
     }
@@ -199,9 +202,20 @@ fn is_pod(object: &Object) -> bool {
 /// `(namespace, name)` of the ServiceAccount to fetch before [`Policy::review`],
 /// for an opted-in pod or pod template.
 pub fn service_account_to_look_up(object: &Value, request_namespace: &str) -> Option<(String, String)> {
-    let object = object_from_value("", object.clone(), request_namespace).ok()?;
+    let object = admitted_object(object, request_namespace).ok()?;
     let name = opted_in_service_account(&object)?;
     Some((object.namespace, name))
+}
+
+/// The request's object, in the request's namespace: pods created by
+/// controllers carry none in their metadata, and the lookup and the review
+/// must agree on it.
+fn admitted_object(value: &Value, request_namespace: &str) -> Result<Object, crate::source::InputError> {
+    let mut object = object_from_value("request", value.clone(), request_namespace)?;
+    if !request_namespace.is_empty() {
+        object.namespace = request_namespace.to_string();
+    }
+    Ok(object)
 }
 
 fn opted_in_service_account(object: &Object) -> Option<String> {
@@ -232,9 +246,9 @@ impl Policy {
     /// Decides on one admission request's object.
     pub fn review(&self, operation: &str, request_namespace: &str, object: &Value, lookup: ServiceAccountLookup) -> Decision {
         if !matches!(operation, "CREATE" | "UPDATE") {
-            return Decision { accepted: true, message: None, code: None, warnings: vec![], mutated_object: None };
+            return Decision::accept(vec![], None);
         }
-        let object = match object_from_value("request", object.clone(), request_namespace) {
+        let object = match admitted_object(object, request_namespace) {
             Ok(o) => o,
             Err(e) => return Decision::reject(format!("cannot read the object: {}", e.message), Some(400), vec![]),
         };
@@ -249,16 +263,10 @@ impl Policy {
                 vec![],
             );
         }
-        // The namespace an admission request carries wins: pods created by
-        // controllers have none in their metadata.
-        let mut object = object;
-        if !request_namespace.is_empty() {
-            object.namespace = request_namespace.to_string();
-        }
         let mut warnings = Vec::new();
         let sa_name = opted_in_service_account(&object);
-        let service_account = match (&lookup, &sa_name) {
-            (ServiceAccountLookup::Found(sa), _) => Some(sa.clone()),
+        let service_account = match (lookup, &sa_name) {
+            (ServiceAccountLookup::Found(sa), _) => Some(sa),
             (ServiceAccountLookup::NotFound, Some(name)) => {
                 return Decision::reject(format!("serviceaccounts {name:?} not found"), Some(400), warnings);
             }
@@ -351,7 +359,7 @@ impl Policy {
                 );
             }
         }
-        Decision { accepted: true, message: None, code: None, warnings, mutated_object }
+        Decision::accept(warnings, mutated_object)
     }
 }
 
