@@ -29,12 +29,17 @@ build: component
 	$(CARGO_ENV) $(CARGO) build --release -p kubectl-wi
 
 # The Kubewarden policy: optimized module plus metadata, in target/kubewarden.
+# annotated-policy.wasm carries metadata.yml (and README.md as usage) in the
+# section `kwctl annotate` writes; kwctl run and push need it, and without it
+# kwctl denies the ServiceAccount lookup. policy.wasm stays unannotated.
 policy:
 	$(WASM_ENV) $(CARGO) build --profile wasm --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-kubewarden
 	mkdir -p target/kubewarden
 	cp $(WASM_DIR)/wi_kubewarden.wasm target/kubewarden/policy.wasm
 	cp bundles/kubewarden/metadata.yml bundles/kubewarden/artifacthub-pkg.yml bundles/kubewarden/settings.schema.json bundles/kubewarden/policy-*.yaml target/kubewarden/
-	@ls -l target/kubewarden/policy.wasm
+	$(CARGO_ENV) $(CARGO) run --release -q -p wi-conformance --bin wi-kubewarden-annotate -- \
+		target/kubewarden/policy.wasm -m bundles/kubewarden/metadata.yml -u README.md -o target/kubewarden/annotated-policy.wasm
+	@ls -l target/kubewarden/policy.wasm target/kubewarden/annotated-policy.wasm
 
 
 # Lint, then mutate, the bundled examples. Lint exits 1 because the

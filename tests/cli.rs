@@ -209,3 +209,121 @@ fn mutate_yaml_reads_back_as_the_json_output() {
     assert_eq!(a, b);
     assert_eq!(a["items"].as_array().unwrap().last().unwrap()["data"], tricky["data"]);
 }
+
+/// JSON equality as the API server sees numbers: `8` and `8.0` are one value.
+fn same_json(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y)),
+        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w))),
+        _ => a == b,
+    }
+}
+
+/// What kubectl itself reads from a manifest, offline.
+fn kubectl_reads(path: &std::path::Path) -> Value {
+    let out = Command::new("kubectl")
+        .args(["label", "--local", "-o", "json", "k=v", "-f"])
+        .arg(path)
+        .env("KUBECONFIG", repo_root().join("target/test-scratch/no-kubeconfig"))
+        .output()
+        .expect("kubectl is installed");
+    assert!(out.status.success(), "kubectl: {}", stderr(&out));
+    let mut object: Value = serde_json::from_slice(&out.stdout).unwrap();
+    object["metadata"].as_object_mut().unwrap().remove("labels");
+    object
+}
+
+#[test]
+fn yaml_numbers_read_and_written_as_kubectl_reads_them() {
+    let fixture = repo_root().join("tests/fixtures/yaml11/numeric-forms.yaml");
+    let kubectl = kubectl_reads(&fixture);
+    // kubectl-wi reads the file as kubectl does...
+    let out = run_cli(&["mutate", "-f", "tests/fixtures/yaml11/numeric-forms.yaml", "-o", "json"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let ours: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ours = &ours["items"][0];
+    for (key, want) in kubectl["spec"].as_object().unwrap() {
+        assert!(same_json(&ours["spec"][key], want), "spec.{key}: kubectl reads {want}, kubectl-wi {}", ours["spec"][key]);
+    }
+    assert!(same_json(ours, &kubectl), "kubectl: {kubectl:#}\nkubectl-wi: {ours:#}");
+    // ...and what `mutate` writes, kubectl reads back as the same values:
+    // a secret's `defaultMode: 0400` never becomes another mode.
+    let out = run_cli(&["mutate", "-f", "tests/fixtures/yaml11/numeric-forms.yaml"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let written = scratch("yaml11").join("mutated.yaml");
+    std::fs::write(&written, &out.stdout).unwrap();
+    let again = kubectl_reads(&written);
+    assert!(same_json(&again, &kubectl), "kubectl reads the written YAML as {again:#}, the input as {kubectl:#}");
+    assert_eq!(again["spec"]["defaultMode-in-volume"]["secret"]["defaultMode"], 256);
+}
+
+#[test]
+fn a_stream_of_json_objects_reads_like_kubectl_with_lines() {
+    let dir = scratch("json-stream");
+    let path = dir.join("pods.json");
+    let pod = |name: &str| format!("{{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{{\"name\":\"{name}\",\"namespace\":\"app\",\"labels\":{{\"azure.workload.identity/use\":\"True\"}}}},\"spec\":{{\"containers\":[]}}}}\n");
+    std::fs::write(&path, pod("a") + &pod("b")).unwrap();
+    let out = run_cli(&["lint", "-f", path.to_str().unwrap(), "-o", "json"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lines: Vec<(u64, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "WI001")
+        .map(|f| (f["line"].as_u64().unwrap(), f["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(lines, [(1, "a"), (2, "b")]);
+}
+
+#[test]
+fn option_values_are_checked_and_the_flag_named() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["lint", "--tenant-id", "not a guid"], "--tenant-id"),
+        (&["lint", "--authority-host", "ftp://x"], "--authority-host"),
+        (&["lint", "--authority-host", ""], "--authority-host"),
+        (&["lint", "--allowed-client-ids", "ns=not-a-guid"], "--allowed-client-ids: ns"),
+        (&["lint", "--allowed-client-ids", "ns="], "--allowed-client-ids: ns"),
+        (&["lint", "--issuer", "http://x"], "--issuer"),
+        (&["mutate", "--tenant-id", ""], "--tenant-id"),
+        (&["mutate", "--kubernetes-version", "+1.32"], "--kubernetes-version"),
+    ];
+    for (args, flag) in cases {
+        let mut all = args.to_vec();
+        all.extend(["-f", "bundles/examples/good"]);
+        let out = run_cli(&all, None);
+        assert_eq!(out.status.code(), Some(2), "{all:?}");
+        assert!(out.stdout.is_empty(), "{all:?}");
+        assert!(stderr(&out).contains(flag), "{all:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn mutate_refuses_what_lint_calls_an_error_in_the_annotations_it_reads() {
+    let dir = scratch("mutate-annotation");
+    let path = dir.join("pod.yaml");
+    std::fs::write(
+        &path,
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n  namespace: app\n  annotations:\n    azure.workload.identity/client-id: \"11111111-2222-4333-8444-555555555555\"\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  namespace: app\n  labels:\n    azure.workload.identity/use: \"true\"\n  annotations:\n    azure.workload.identity/service-account-token-expiration: 86400\nspec:\n  serviceAccountName: sa\n  containers:\n  - name: web\n    image: nginx\n",
+    )
+    .unwrap();
+    let file = path.to_str().unwrap();
+    let lint = run_cli(&["lint", "-f", file, "-o", "json", "--tenant-id", "11111111-2222-4333-8444-555555555555"], None);
+    let report: Value = serde_json::from_slice(&lint.stdout).unwrap();
+    let wi006 = report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "WI006").expect("lint reports WI006");
+    let out = run_cli(&["mutate", "-f", file, "--tenant-id", "11111111-2222-4333-8444-555555555555"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = stderr(&out);
+    assert!(err.contains(&format!("{file}:17: error: [WI006] {}", wi006["message"].as_str().unwrap())), "{err}");
+}
+
+#[test]
+fn mutate_without_a_tenant_says_so() {
+    let out = run_cli(&["mutate", "-f", "tests/fixtures/mutate/no-tenant-no-variable.yaml"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warning: ") && stderr(&out).contains("AZURE_TENANT_ID not injected"), "{}", stderr(&out));
+    let with = run_cli(&["mutate", "-f", "tests/fixtures/mutate/no-tenant-no-variable.yaml", "--tenant-id", "11111111-2222-4333-8444-555555555555"], None);
+    assert!(!stderr(&with).contains("warning"), "{}", stderr(&with));
+}

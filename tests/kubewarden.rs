@@ -131,8 +131,9 @@ fn agrees_with_the_core_on_the_mutation_table() {
             "authorityHost": case.arg("--authority-host"),
             "kubernetesVersion": case.arg("--kubernetes-version").unwrap_or_else(|| "1.31".into()),
             // Admission judges rules too; only the mutation is compared here.
-            // WI008-WI010 would reject first what the mutation refuses or keeps.
-            "rules": {"WI007": "off", "WI008": "off", "WI009": "off", "WI010": "off", "WI012": "off", "WI013": "off"},
+            // WI006 and WI008-WI010 would reject first what the mutation
+            // refuses or keeps.
+            "rules": {"WI006": "off", "WI007": "off", "WI008": "off", "WI009": "off", "WI010": "off", "WI012": "off", "WI013": "off"},
         });
         let expected_error = std::fs::read_to_string(case.expected_path("error")).ok();
         let expected: Vec<Value> = std::fs::read_to_string(case.expected_path("expected.json"))

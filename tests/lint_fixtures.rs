@@ -94,3 +94,39 @@ fn every_rule_has_a_firing_and_a_clean_case() {
     }
     let _ = repo_root();
 }
+
+/// Every pair of inputs (fixtures, examples, the az CLI outputs) linted in
+/// both orders gives the same findings: one identity seen in two sources is
+/// one identity, and nothing depends on which file came first.
+#[test]
+fn findings_never_depend_on_argument_order() {
+    let mut sources: Vec<wi_core::SourceFile> = cases("lint").iter().map(Case::source).collect();
+    for dir in ["bundles/examples/good", "bundles/examples/broken", "bundles/examples/azure-cli", "bundles/examples/migration"] {
+        let mut paths: Vec<_> = std::fs::read_dir(repo_root().join(dir)).unwrap().map(|e| e.unwrap().path()).collect();
+        paths.sort();
+        for path in paths {
+            let name = path.strip_prefix(repo_root()).unwrap().display().to_string();
+            sources.push(wi_core::SourceFile { name, content: std::fs::read_to_string(&path).unwrap() });
+        }
+    }
+    let options = wi_core::LintOptions { default_namespace: "default".into(), ..Default::default() };
+    let findings = |files: &[wi_core::SourceFile]| {
+        let mut found: Vec<String> = wi_core::lint(files, &options)
+            .unwrap()
+            .into_iter()
+            .map(|f| format!("{}:{} {} {}", f.at.file, f.at.line, f.rule, f.message))
+            .collect();
+        found.sort();
+        found
+    };
+    let mut pairs = 0;
+    for (i, a) in sources.iter().enumerate() {
+        for b in &sources[i + 1..] {
+            let forward = findings(&[a.clone(), b.clone()]);
+            let backward = findings(&[b.clone(), a.clone()]);
+            assert_eq!(forward, backward, "{} and {} give different findings by order", a.name, b.name);
+            pairs += 1;
+        }
+    }
+    assert!(pairs > 1000, "{pairs} pairs");
+}

@@ -4,18 +4,24 @@
 //! component takes hundreds of milliseconds, loading a precompiled copy well
 //! under one. The first run stores the compiled artifact in the user's cache
 //! directory, keyed by the component's hash and the engine's settings; later
-//! runs map it. Limits on every instance: memory is capped at
-//! [`MEMORY_LIMIT`] and a call is interrupted after [`CALL_TIMEOUT`].
+//! runs map it. Loading an artifact runs its machine code as it is, so the
+//! file's name carries the SHA-256 of its content, checked before loading: a
+//! file that does not match (a torn write, a bad disk, an edit) is removed
+//! and the component compiled and stored again, never loaded. Limits on
+//! every instance: memory is capped at [`MEMORY_LIMIT`] and a call is
+//! interrupted after [`CALL_TIMEOUT`].
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
-use std::path::PathBuf;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use std::{env, fs, thread};
 
 use anyhow::{Context, Result, anyhow};
+use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 
@@ -47,52 +53,141 @@ fn engine() -> Result<Engine> {
     Ok(Engine::new(&config)?)
 }
 
-fn cache_path(engine: &Engine) -> Option<PathBuf> {
-    let dir = env::var_os("KUBECTL_WI_CACHE_DIR")
+fn cache_dir() -> Option<PathBuf> {
+    env::var_os("KUBECTL_WI_CACHE_DIR")
         .map(PathBuf::from)
         .or_else(|| env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("kubectl-wi")))
-        .or_else(|| env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/kubectl-wi")))?;
-    let mut h = DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut h);
-    Some(dir.join(format!("core-{COMPONENT_KEY}-{:016x}.cwasm", h.finish())))
+        .or_else(|| env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/kubectl-wi")))
+}
+
+/// Where compiled artifacts of this component for this engine live: files
+/// named `{stem}-{sha256 of the file}.cwasm` in the cache directory.
+struct CacheSlot {
+    dir: PathBuf,
+    stem: String,
+}
+
+const CACHE_EXTENSION: &str = ".cwasm";
+
+impl CacheSlot {
+    fn new(engine: &Engine) -> Option<Self> {
+        let mut h = DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut h);
+        Some(CacheSlot { dir: cache_dir()?, stem: format!("core-{COMPONENT_KEY}-{:016x}", h.finish()) })
+    }
+
+    fn path_for(&self, artifact: &[u8]) -> PathBuf {
+        self.dir.join(format!("{}-{}{CACHE_EXTENSION}", self.stem, hex(&Sha256::digest(artifact))))
+    }
+
+    /// The files in this slot, each with the digest its name promises
+    /// (`None` for a name without one, as versions before the digest wrote).
+    fn files(&self) -> Vec<(PathBuf, Option<String>)> {
+        let Ok(entries) = fs::read_dir(&self.dir) else { return Vec::new() };
+        entries
+            .filter_map(|entry| {
+                let name = entry.ok()?.file_name().into_string().ok()?;
+                let rest = name.strip_prefix(&self.stem)?.strip_suffix(CACHE_EXTENSION)?;
+                let digest = match rest.strip_prefix('-') {
+                    Some(d) if d.len() == 64 && d.bytes().all(|b| b.is_ascii_hexdigit()) => Some(d.to_ascii_lowercase()),
+                    _ if rest.is_empty() => None,
+                    _ => return None,
+                };
+                Some((self.dir.join(&name), digest))
+            })
+            .collect()
+    }
+
+    /// The path of a file whose content has the digest in its name. Others
+    /// (damaged, truncated, without a digest) are removed on the way.
+    fn verified(&self) -> Option<PathBuf> {
+        let mut found = None;
+        for (path, digest) in self.files() {
+            if found.is_some() && digest.is_some() {
+                continue;
+            }
+            match digest {
+                Some(d) if file_digest(&path).is_ok_and(|f| hex(&f) == d) => found = Some(path),
+                _ => {
+                    let _ = fs::remove_file(&path);
+                }
+            }
+        }
+        found
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of a file, read in pieces: the artifact is never held in memory
+/// twice, and a few megabytes hash in about a millisecond.
+fn file_digest(path: &Path) -> std::io::Result<[u8; 32]> {
+    let mut file = fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0; 256 * 1024];
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => return Ok(hasher.finalize().into()),
+            Ok(n) => hasher.update(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// The compiled component, from the cache when possible. A cache that cannot
-/// be read or written only costs time, never correctness.
+/// be read or written, or holds a damaged file, only costs time, never
+/// correctness: the component is compiled again and the file replaced.
 fn load_component(engine: &Engine) -> Result<Component> {
-    let cached = cache_path(engine);
-    if let Some(path) = &cached {
-        if path.exists() {
-            // SAFETY: the file is one this program wrote with `serialize`
-            // into the user's own cache directory, under a name that encodes
-            // the component hash and the engine's compatibility hash.
-            if let Ok(component) = unsafe { Component::deserialize_file(engine, path) } {
-                return Ok(component);
-            }
+    let slot = CacheSlot::new(engine);
+    if let Some(path) = slot.as_ref().and_then(CacheSlot::verified) {
+        // SAFETY: the file's content has the SHA-256 its name carries, which
+        // this program computed over what `serialize` returned, for this
+        // component and an engine with the same compatibility hash (both
+        // also in the name); files in the slot are only ever created whole,
+        // by rename.
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, &path) } {
+            return Ok(component);
         }
+        let _ = fs::remove_file(&path);
     }
     let component = Component::new(engine, COMPONENT).map_err(anyhow::Error::from).context("compiling the wi-core component")?;
-    if let Some(path) = cached {
+    if let Some(slot) = slot {
         if let Ok(bytes) = Component::serialize(&component) {
-            let _ = store_atomically(&path, &bytes);
+            let _ = store_atomically(&slot.path_for(&bytes), &bytes);
         }
     }
     Ok(component)
 }
 
-fn store_atomically(path: &PathBuf, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes `bytes` to a private temporary file beside `path` and renames it
+/// over `path`: readers see the old file or the new one, never a torn one.
+fn store_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     fs::create_dir_all(path.parent().expect("cache path has a parent"))?;
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    fs::write(&tmp, bytes)?;
-    fs::rename(&tmp, path)
+    let written = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// Writes the precompiled artifact to the cache now (for `make install`), and
 /// returns where it went.
 pub fn precompile() -> Result<PathBuf> {
     let engine = engine()?;
-    let path = cache_path(&engine).ok_or_else(|| anyhow!("no cache directory: set HOME or KUBECTL_WI_CACHE_DIR"))?;
+    let slot = CacheSlot::new(&engine).ok_or_else(|| anyhow!("no cache directory: set HOME or KUBECTL_WI_CACHE_DIR"))?;
     let bytes = engine.precompile_component(COMPONENT).map_err(anyhow::Error::from).context("compiling the wi-core component")?;
+    let path = slot.path_for(&bytes);
+    // Whatever else is in the slot (a damaged file, one without a digest)
+    // is replaced by this one.
+    for (other, _) in slot.files() {
+        if other != path {
+            let _ = fs::remove_file(other);
+        }
+    }
     store_atomically(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
 }
@@ -130,7 +225,7 @@ impl Core {
         self.bindings.wi_policy_core().call_rules(&mut self.store).map_err(Self::explain_trap)
     }
 
-    pub fn lint(&mut self, files: &[SourceFile], options: &LintOptions) -> Result<Result<Vec<Finding>, Vec<InputError>>> {
+    pub fn lint(&mut self, files: &[SourceFile], options: &LintOptions) -> Result<Result<Vec<Finding>, LintFailure>> {
         self.bindings
             .wi_policy_core()
             .call_lint(&mut self.store, files, options)
@@ -143,10 +238,71 @@ impl Core {
             .call_mutate(&mut self.store, files, options)
             .map_err(Self::explain_trap)
     }
+
+    /// Objects as a YAML stream kubectl reads back as the same objects.
+    pub fn to_yaml(&mut self, objects_json: &[String]) -> Result<Result<String, String>> {
+        self.bindings
+            .wi_policy_core()
+            .call_to_yaml(&mut self.store, objects_json)
+            .map_err(Self::explain_trap)
+    }
 }
 
 impl Drop for Core {
     fn drop(&mut self) {
         self.ticking.store(false, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(name: &str) -> CacheSlot {
+        let dir = env::temp_dir().join(format!("kubectl-wi-host-test-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        CacheSlot { dir, stem: "core-0123456789abcdef-fedcba9876543210".into() }
+    }
+
+    #[test]
+    fn a_file_whose_digest_matches_its_name_is_used() {
+        let slot = slot("whole");
+        let artifact: Vec<u8> = (0..600_000u32).map(|i| (i % 251) as u8).collect();
+        let path = slot.path_for(&artifact);
+        store_atomically(&path, &artifact).unwrap();
+        assert_eq!(slot.verified(), Some(path.clone()));
+        assert!(path.exists());
+        fs::remove_dir_all(&slot.dir).unwrap();
+    }
+
+    #[test]
+    fn damaged_and_undigested_files_are_removed() {
+        let slot = slot("damaged");
+        let artifact: Vec<u8> = (0..600_000u32).map(|i| (i % 251) as u8).collect();
+        let path = slot.path_for(&artifact);
+        let mut flipped = artifact.clone();
+        flipped[300_000] ^= 0x40;
+        fs::write(&path, &flipped).unwrap();
+        let bare = slot.dir.join(format!("{}{CACHE_EXTENSION}", slot.stem));
+        fs::write(&bare, &artifact).unwrap();
+        let unrelated = slot.dir.join("core-other-0000000000000000.cwasm");
+        fs::write(&unrelated, b"x").unwrap();
+        assert_eq!(slot.verified(), None);
+        assert!(!path.exists() && !bare.exists());
+        assert!(unrelated.exists(), "files of other versions are left alone");
+        fs::write(&path, &artifact[..1000]).unwrap();
+        assert_eq!(slot.verified(), None);
+        assert!(!path.exists());
+        fs::remove_dir_all(&slot.dir).unwrap();
+    }
+
+    #[test]
+    fn the_digest_is_sha256() {
+        assert_eq!(hex(&Sha256::digest(b"abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        let dir = slot("digest").dir;
+        fs::write(dir.join("f"), b"abc").unwrap();
+        assert_eq!(hex(&file_digest(&dir.join("f")).unwrap()), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

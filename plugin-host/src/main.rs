@@ -13,7 +13,7 @@ use anyhow::{Result, anyhow};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
-use host::{Core, Layout, LintOptions, MutateFailure, MutateOptions};
+use host::{Core, Layout, LintFailure, LintOptions, MutateFailure, MutateOptions, OptionError};
 
 /// Exit codes are a contract: 0 clean, 1 error findings (or refused
 /// mutation), 2 usage or input error.
@@ -91,6 +91,18 @@ struct LintArgs {
     allowed_client_ids: Vec<(String, Vec<String>)>,
 }
 
+/// Repeating `--allowed-client-ids` for one namespace adds to its list.
+fn merge_allowed(entries: Vec<(String, Vec<String>)>) -> Vec<(String, Vec<String>)> {
+    let mut merged: Vec<(String, Vec<String>)> = Vec::new();
+    for (namespace, ids) in entries {
+        match merged.iter_mut().find(|(n, _)| *n == namespace) {
+            Some((_, list)) => list.extend(ids),
+            None => merged.push((namespace, ids)),
+        }
+    }
+    merged
+}
+
 fn parse_allowed(text: &str) -> Result<(String, Vec<String>), String> {
     let (namespace, ids) = text.split_once('=').ok_or("expected NAMESPACE=GUID[,GUID...]")?;
     Ok((namespace.to_string(), ids.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()))
@@ -165,20 +177,39 @@ fn emit(text: &str) -> Result<()> {
     }
 }
 
+/// `PATH[:LINE[:COL]]: error: MESSAGE`, the one format of input errors.
 fn print_input_errors(errors: &[host::InputError]) -> u8 {
     for e in errors {
-        if e.line > 0 {
-            eprintln!("{}:{}:{}: error: {}", e.file, e.line, e.column, e.message);
-        } else {
-            eprintln!("{}: error: {}", e.file, e.message);
+        match (e.line, e.column) {
+            (0, _) => eprintln!("{}: error: {}", e.file, e.message),
+            (line, 0) => eprintln!("{}:{line}: error: {}", e.file, e.message),
+            (line, column) => eprintln!("{}:{line}:{column}: error: {}", e.file, e.message),
         }
+    }
+    EXIT_INPUT
+}
+
+/// An option the core refused, named as the flag the user typed: the core
+/// names settings keys (`tenantId`, `allowedClientIds.finance`).
+fn print_option_error(e: &OptionError) -> u8 {
+    let key = e.field.split('.').next().unwrap_or(&e.field);
+    let mut flag = String::from("--");
+    for c in key.chars() {
+        if c.is_ascii_uppercase() {
+            flag.push('-');
+        }
+        flag.push(c.to_ascii_lowercase());
+    }
+    match e.field.split_once('.') {
+        Some((_, entry)) => eprintln!("kubectl wi: error: {flag}: {entry}: {}", e.message),
+        None => eprintln!("kubectl wi: error: {flag}: {}", e.message),
     }
     EXIT_INPUT
 }
 
 fn read_inputs(args: &InputArgs) -> Result<Vec<host::SourceFile>, u8> {
     inputs::read_all(&args.files, args.recursive).map_err(|e| {
-        eprintln!("{}: error", e.0);
+        eprintln!("{e}");
         EXIT_INPUT
     })
 }
@@ -197,11 +228,12 @@ fn run(cli: Cli) -> Result<u8> {
                 tenant_id: args.webhook.tenant_id,
                 authority_host: args.webhook.authority_host,
                 default_namespace: args.input.namespace,
-                allowed_client_ids: args.allowed_client_ids,
+                allowed_client_ids: merge_allowed(args.allowed_client_ids),
             };
             let findings = match core.lint(&files, &options)? {
                 Ok(f) => f,
-                Err(errors) => return Ok(print_input_errors(&errors)),
+                Err(LintFailure::Input(errors)) => return Ok(print_input_errors(&errors)),
+                Err(LintFailure::Options(e)) => return Ok(print_option_error(&e)),
             };
             let text = match args.output {
                 LintFormat::Text => report::text(&findings, &format!(" in {}", files_note(files.len()))),
@@ -227,10 +259,7 @@ fn run(cli: Cli) -> Result<u8> {
             let objects = match core.mutate(&files, &options)? {
                 Ok(o) => o,
                 Err(MutateFailure::Input(errors)) => return Ok(print_input_errors(&errors)),
-                Err(MutateFailure::Options(message)) => {
-                    eprintln!("kubectl wi: {message}");
-                    return Ok(EXIT_INPUT);
-                }
+                Err(MutateFailure::Options(e)) => return Ok(print_option_error(&e)),
                 Err(MutateFailure::Mutation(errors)) => {
                     for e in errors {
                         let object = format!("{} {}/{}", e.at.kind, e.at.namespace, e.at.name);
@@ -239,26 +268,22 @@ fn run(cli: Cli) -> Result<u8> {
                     return Ok(EXIT_FINDINGS);
                 }
             };
-            let values = objects
-                .iter()
-                .map(|o| serde_json::from_str::<Value>(&o.object_json))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| anyhow!("the core returned invalid JSON: {e}"))?;
+            for warning in objects.iter().flat_map(|o| &o.warnings) {
+                eprintln!("kubectl wi: warning: {warning}");
+            }
             let text = match args.output {
                 MutateFormat::Json => {
+                    let values = objects
+                        .iter()
+                        .map(|o| serde_json::from_str::<Value>(&o.object_json))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| anyhow!("the core returned invalid JSON: {e}"))?;
                     let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": values});
                     format!("{list:#}\n")
                 }
                 MutateFormat::Yaml => {
-                    let mut out = String::new();
-                    for v in &values {
-                        out.push_str("---\n");
-                        // Long single-line values (issuer URLs, images) stay on
-                        // one line instead of becoming folded `>-` blocks.
-                        let options = serde_saphyr::ser_options! { folded_wrap_chars: usize::MAX };
-                        out.push_str(&serde_saphyr::to_string_with_options(v, options).map_err(|e| anyhow!("writing YAML: {e}"))?);
-                    }
-                    out
+                    let texts: Vec<String> = objects.into_iter().map(|o| o.object_json).collect();
+                    core.to_yaml(&texts)?.map_err(|e| anyhow!("writing YAML: {e}"))?
                 }
             };
             emit(&text)?;

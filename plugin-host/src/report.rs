@@ -93,14 +93,58 @@ fn sarif_level(s: Severity) -> &'static str {
     }
 }
 
+/// Characters a URI path may hold as they are (RFC 3986 `pchar` and `/`):
+/// unreserved, sub-delims, `:` and `@`. Everything else is percent-encoded.
+fn is_path_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b)
+}
+
+fn percent_encode_path(path: &str, out: &mut String) {
+    for &b in path.as_bytes() {
+        if is_path_char(b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+}
+
+/// A file name as a SARIF `artifactLocation` (2.1.0 §3.4): its `uri` must be
+/// a valid URI reference. Relative names stay relative (GitHub resolves them
+/// against the checkout) with a leading `./` dropped and anything outside
+/// RFC 3986 path characters percent-encoded; a `:` in the first segment too,
+/// where it would read as a scheme. Absolute names become `file:///` URIs.
+/// Standard input has no URI; it gets the relative reference `stdin` and a
+/// description saying what it is.
+pub fn sarif_artifact_location(file: &str) -> Value {
+    if file == crate::inputs::STDIN_NAME {
+        return json!({"uri": "stdin", "description": {"text": "standard input"}});
+    }
+    let mut uri = String::new();
+    if file.starts_with('/') {
+        uri.push_str("file://");
+        percent_encode_path(file, &mut uri);
+    } else {
+        let mut relative = file;
+        while let Some(rest) = relative.strip_prefix("./") {
+            relative = rest.trim_start_matches('/');
+        }
+        let (first, rest) = relative.split_at(relative.find('/').unwrap_or(relative.len()));
+        percent_encode_path(first, &mut uri);
+        uri = uri.replace(':', "%3A");
+        percent_encode_path(rest, &mut uri);
+    }
+    json!({"uri": uri})
+}
+
 /// SARIF 2.1.0 as GitHub code scanning reads it: one run, the full rule
 /// catalogue with help text, results with a file URI relative to the
-/// working directory and a 1-based start line.
+/// working directory (see [`sarif_artifact_location`]) and a 1-based start
+/// line.
 pub fn sarif(findings: &[Finding], rules: &[RuleDoc]) -> Value {
     let results: Vec<Value> = findings
         .iter()
         .map(|f| {
-            let uri = f.at.file.trim_start_matches("./");
             json!({
                 "ruleId": f.rule,
                 "ruleIndex": rules.iter().position(|r| r.code == f.rule).unwrap_or(0),
@@ -108,7 +152,7 @@ pub fn sarif(findings: &[Finding], rules: &[RuleDoc]) -> Value {
                 "message": {"text": format!("{} Fix: {}", f.message, f.fix)},
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": {"uri": if uri == "<stdin>" { "stdin" } else { uri }},
+                        "artifactLocation": sarif_artifact_location(&f.at.file),
                         "region": {"startLine": f.at.line.max(1)},
                     }
                 }],
@@ -174,4 +218,26 @@ pub fn rules_markdown(rules: &[RuleDoc]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri(file: &str) -> String {
+        sarif_artifact_location(file)["uri"].as_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn artifact_uris_are_uri_references() {
+        assert_eq!(uri("bundles/examples/good/app.yaml"), "bundles/examples/good/app.yaml");
+        assert_eq!(uri("./k8s/app.yaml"), "k8s/app.yaml");
+        assert_eq!(uri("k8s/my app#1 100%.yaml"), "k8s/my%20app%231%20100%25.yaml");
+        assert_eq!(uri("../x/a?b[1].yaml"), "../x/a%3Fb%5B1%5D.yaml");
+        assert_eq!(uri("café.yaml"), "caf%C3%A9.yaml");
+        // A colon before the first slash would make `a` a scheme.
+        assert_eq!(uri("a:b/c:d.yaml"), "a%3Ab/c:d.yaml");
+        assert_eq!(uri("/tmp/my app/x.yaml"), "file:///tmp/my%20app/x.yaml");
+        assert_eq!(uri("<stdin>"), "stdin");
+    }
 }

@@ -49,6 +49,10 @@ fn input_errors(errors: Vec<wi_core::InputError>) -> Vec<wit::InputError> {
         .collect()
 }
 
+fn option_error(e: wi_core::options::OptionError) -> wit::OptionError {
+    wit::OptionError { field: e.field, message: e.message }
+}
+
 impl wit::Guest for Component {
     fn rules() -> Vec<wit::RuleDoc> {
         wi_core::RULES
@@ -63,7 +67,7 @@ impl wit::Guest for Component {
             .collect()
     }
 
-    fn lint(input: Vec<wit::SourceFile>, options: wit::LintOptions) -> Result<Vec<wit::Finding>, Vec<wit::InputError>> {
+    fn lint(input: Vec<wit::SourceFile>, options: wit::LintOptions) -> Result<Vec<wit::Finding>, wit::LintFailure> {
         let options = wi_core::LintOptions {
             issuer: options.issuer,
             layout: layout(options.layout),
@@ -72,7 +76,8 @@ impl wit::Guest for Component {
             default_namespace: options.default_namespace,
             allowed_client_ids: options.allowed_client_ids.into_iter().collect(),
         };
-        let findings = wi_core::lint(&files(input), &options).map_err(input_errors)?;
+        wi_core::options::check_lint_options(&options).map_err(|e| wit::LintFailure::Options(option_error(e)))?;
+        let findings = wi_core::lint(&files(input), &options).map_err(|e| wit::LintFailure::Input(input_errors(e)))?;
         Ok(findings
             .into_iter()
             .map(|f| wit::Finding {
@@ -86,12 +91,12 @@ impl wit::Guest for Component {
     }
 
     fn mutate(input: Vec<wit::SourceFile>, options: wit::MutateOptions) -> Result<Vec<wit::MutatedObject>, wit::MutateFailure> {
+        let refuse = |e| wit::MutateFailure::Options(option_error(e));
         let kubernetes_version = match options.kubernetes_version.as_deref() {
             None => None,
-            Some(v) => Some(wi_core::parse_kubernetes_version(v).ok_or_else(|| {
-                wit::MutateFailure::Options(format!("kubernetes version {v:?} is not MAJOR.MINOR, e.g. 1.32"))
-            })?),
+            Some(v) => Some(wi_core::options::parse_kubernetes_version(v).map_err(refuse)?),
         };
+        wi_core::options::check_webhook_options(options.tenant_id.as_deref(), options.authority_host.as_deref()).map_err(refuse)?;
         let options = wi_core::MutateOptions {
             layout: layout(options.layout),
             tenant_id: options.tenant_id,
@@ -107,6 +112,7 @@ impl wit::Guest for Component {
                     at: location(m.at),
                     object_json: m.object.to_string(),
                     patch_json: wi_core::patch::to_json(&m.patch).to_string(),
+                    warnings: m.warnings,
                 })
                 .collect()),
             Err(wi_core::MutateFailure::Input(e)) => Err(wit::MutateFailure::Input(input_errors(e))),
@@ -114,6 +120,19 @@ impl wit::Guest for Component {
                 e.into_iter().map(|e| wit::MutationError { at: location(e.at), message: e.message }).collect(),
             )),
         }
+    }
+
+    fn to_yaml(objects_json: Vec<String>) -> Result<String, String> {
+        Ok(wi_core::render::yaml_stream(&Component::parse_objects(&objects_json)?))
+    }
+}
+
+impl Component {
+    fn parse_objects(texts: &[String]) -> Result<Vec<serde_json::Value>, String> {
+        texts
+            .iter()
+            .map(|t| serde_json::from_str(t).map_err(|e| format!("not JSON: {e}")))
+            .collect()
     }
 }
 

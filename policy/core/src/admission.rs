@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::mutation::{MutateOptions, mutate_pod, parse_kubernetes_version};
+use crate::mutation::{MutateOptions, mutate_pod};
+use crate::options;
 use crate::objects::{Inventory, Object, Role, object_from_value};
 use crate::rules::{self, LintOptions, Severity};
 use crate::wellknown::*;
@@ -113,30 +114,19 @@ impl Settings {
             Some("v1.6") => Layout::V1_6,
             Some(other) => return Err(field_error("layout", format!("{other:?} is not \"classic\" or \"v1.6\""))),
         };
+        let setting = |e: options::OptionError| field_error(&e.field, e.message);
         if let Some(t) = &self.tenant_id {
-            if !is_guid(t) {
-                return Err(field_error("tenantId", format!("{t:?} is not a GUID")));
-            }
+            options::check_tenant_id(t).map_err(setting)?;
         }
         if let Some(h) = &self.authority_host {
-            if !h.starts_with("https://") || h.len() <= "https://".len() || h.chars().any(char::is_whitespace) {
-                return Err(field_error("authorityHost", format!("{h:?} is not an https:// URL")));
-            }
+            options::check_authority_host(h).map_err(setting)?;
         }
         let kubernetes_version = match &self.kubernetes_version {
             None => None,
-            Some(v) => Some(
-                parse_kubernetes_version(v)
-                    .ok_or_else(|| field_error("kubernetesVersion", format!("{v:?} is not MAJOR.MINOR, e.g. \"1.32\"")))?,
-            ),
+            Some(v) => Some(options::parse_kubernetes_version(v).map_err(setting)?),
         };
         for (namespace, ids) in &self.allowed_client_ids {
-            if namespace != "*" && !is_dns_label(namespace) {
-                return Err(field_error("allowedClientIds", format!("{namespace:?} is not a namespace name or \"*\"")));
-            }
-            if let Some(bad) = ids.iter().find(|id| !is_guid(id)) {
-                return Err(field_error(&format!("allowedClientIds.{namespace}"), format!("{bad:?} is not a GUID")));
-            }
+            options::check_allowed_client_ids(namespace, ids).map_err(setting)?;
         }
         for (code, level) in &self.rules {
             if rules::find(code).is_none() {
@@ -345,8 +335,9 @@ impl Policy {
                     default_namespace: object.namespace.clone(),
                     ..Default::default()
                 };
-                if let Err(e) = mutate_pod(&mut pod, Some(sa), name, &options) {
-                    return Decision::reject(e, Some(400), warnings);
+                match mutate_pod(&mut pod, Some(sa), name, &options) {
+                    Ok(more) => warnings.extend(more),
+                    Err(e) => return Decision::reject(e, Some(400), warnings),
                 }
                 if pod != object.doc.value {
                     mutated_object = Some(pod);

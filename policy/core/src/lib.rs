@@ -8,10 +8,15 @@
 pub mod admission;
 pub mod mutation;
 pub mod objects;
+pub mod options;
 pub mod patch;
+#[cfg(feature = "yaml")]
+pub mod render;
 pub mod rules;
 pub mod source;
 pub mod wellknown;
+#[cfg(feature = "yaml")]
+pub mod yaml11;
 
 use serde_json::Value;
 
@@ -85,6 +90,9 @@ pub struct MutatedObject {
     pub at: Location,
     pub object: Value,
     pub patch: Vec<patch::Operation>,
+    /// What the mutation could not give the object that the webhook would
+    /// have (such as a tenant ID); the object is still printed.
+    pub warnings: Vec<String>,
 }
 
 /// The webhook's refusal of one object.
@@ -113,26 +121,92 @@ pub fn mutate(files: &[SourceFile], options: &MutateOptions) -> Result<Vec<Mutat
     for pod in inventory.pods().filter(|p| p.opted_in()) {
         opted_in[pod.index] = Some(pod);
     }
-    for (object, pod) in objects.iter().zip(opted_in) {
+    let mut refused = vec![false; objects.len()];
+    for (index, (object, pod)) in objects.iter().zip(&opted_in).enumerate() {
         let mut value = object.doc.value.clone();
+        let mut warnings = Vec::new();
         if let Some(pod) = pod {
             let sa_name = pod.service_account().to_string();
             let sa = inventory.service_account(&object.namespace, &sa_name).map(|(_, o)| &o.doc.value);
-            let target = value.pointer_mut(pod.template).expect("pod view points at an existing template");
-            if let Err(message) = mutate_pod(target, sa, &sa_name, options) {
-                errors.push(MutationError {
-                    at: Location::of(object, pod.template),
-                    message,
-                });
-                continue;
+            let Some(target) = value.pointer_mut(pod.template) else { continue };
+            match mutate_pod(target, sa, &sa_name, options) {
+                Ok(w) => warnings = w,
+                Err(message) => {
+                    refused[index] = true;
+                    errors.push(MutationError {
+                        at: Location::of(object, pod.template),
+                        message,
+                    });
+                    continue;
+                }
             }
         }
         let ops = patch::diff(&object.doc.value, &value);
+        let at = Location::of(object, "");
+        let object_name = format!("{} {}/{}", at.kind, at.namespace, at.name);
         out.push(MutatedObject {
-            at: Location::of(object, ""),
+            at,
             object: value,
             patch: ops,
+            warnings: warnings.into_iter().map(|w| format!("{object_name}: {w}")).collect(),
         });
     }
+    let annotation_errors = annotation_errors(&objects, &inventory, &opted_in, &refused, options);
+    if !annotation_errors.is_empty() {
+        return Err(MutateFailure::Input(annotation_errors));
+    }
     if errors.is_empty() { Ok(out) } else { Err(MutateFailure::Mutation(errors)) }
+}
+
+/// Rules about the annotations mutation reads. What lint calls an error in
+/// them (a non-string expiration, a client ID that is not a GUID), mutate
+/// refuses rather than inject, unless the webhook's own refusal already
+/// covers the pod.
+#[cfg(feature = "yaml")]
+const ANNOTATION_RULES: &[&str] = &["WI005", "WI006", "WI009"];
+
+#[cfg(feature = "yaml")]
+fn annotation_errors(
+    objects: &[Object],
+    inventory: &objects::Inventory,
+    opted_in: &[Option<objects::PodView>],
+    refused: &[bool],
+    options: &MutateOptions,
+) -> Vec<InputError> {
+    let lint_options = LintOptions {
+        layout: options.layout,
+        tenant_id: options.tenant_id.clone(),
+        authority_host: options.authority_host.clone(),
+        default_namespace: options.default_namespace.clone(),
+        ..Default::default()
+    };
+    let cx = rules::Context { inventory: objects::Inventory::new(objects), options: &lint_options };
+    let mut findings = Vec::new();
+    for code in ANNOTATION_RULES {
+        if let Some(rule) = rules::find(code) {
+            (rule.check)(&cx, &mut findings);
+        }
+    }
+    // Objects whose annotations mutation reads: opted-in pods and their
+    // ServiceAccounts.
+    let mut read = vec![false; objects.len()];
+    for pod in opted_in.iter().flatten().filter(|p| !refused[p.index]) {
+        read[pod.index] = true;
+        if let Some((i, _)) = inventory.service_account(&pod.object.namespace, pod.service_account()) {
+            read[i] = true;
+        }
+    }
+    findings
+        .into_iter()
+        .filter(|f| f.severity == Severity::Error && read[f.object])
+        .map(|f| {
+            let at = Location::of(&objects[f.object], &f.pointer);
+            InputError {
+                file: at.file,
+                line: at.line,
+                column: 0,
+                message: format!("[{}] {} ({} {}/{}); fix: {}", f.rule, f.message, at.kind, at.namespace, at.name, f.fix),
+            }
+        })
+        .collect()
 }

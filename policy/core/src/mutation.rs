@@ -43,13 +43,10 @@ impl MutateOptions {
     }
 }
 
-/// Parses `1.32`, `v1.32.4`, `1.32.0-eks` into `(1, 32)`.
+/// Parses `1.32`, `v1.32.4`, `1.32.0-eks` into `(1, 32)`; see
+/// [`crate::options::parse_kubernetes_version`].
 pub fn parse_kubernetes_version(text: &str) -> Option<(u32, u32)> {
-    let t = text.trim().trim_start_matches('v');
-    let mut parts = t.split('.');
-    let major = parts.next()?.parse().ok()?;
-    let minor_text: String = parts.next()?.chars().take_while(|c| c.is_ascii_digit()).collect();
-    Some((major, minor_text.parse().ok()?))
+    crate::options::parse_kubernetes_version(text).ok()
 }
 
 /// The name the webhook's logs and errors use for a pod.
@@ -84,7 +81,9 @@ fn annotation_text<'a>(metadata: &'a Value, key: &str) -> Option<&'a str> {
 /// Mutates `pod` (an object with `metadata` and `spec`: a Pod or a pod
 /// template) in place as the webhook would, given its ServiceAccount.
 /// `Err` carries the webhook's refusal.
-pub fn mutate_pod(pod: &mut Value, service_account: Option<&Value>, sa_name: &str, options: &MutateOptions) -> Result<(), String> {
+/// Mutates one pod (or template) in place as the webhook would. `Ok` holds
+/// warnings: what the result lacks that the webhook would have given it.
+pub fn mutate_pod(pod: &mut Value, service_account: Option<&Value>, sa_name: &str, options: &MutateOptions) -> Result<Vec<String>, String> {
     let metadata = pod.get("metadata").cloned().unwrap_or(Value::Null);
     let Some(service_account) = service_account else {
         return Err(format!("serviceaccounts {sa_name:?} not found"));
@@ -103,12 +102,12 @@ pub fn mutate_pod(pod: &mut Value, service_account: Option<&Value>, sa_name: &st
             None => DEFAULT_PROXY_PORT,
             Some(v) => parse_proxy_port(v).map_err(|e| format!("failed to parse proxy sidecar port: {e}"))?,
         };
-        let init = list_mut(spec, "initContainers")?;
+        let init = list_mut(spec, "spec", "initContainers")?;
         if !has_named(init, PROXY_INIT_CONTAINER) {
             init.push(proxy_init_container(&options.proxy_image("proxy-init", &options.proxy_init_image), port));
         }
         let native = options.native_sidecar();
-        let target = list_mut(spec, if native { "initContainers" } else { "containers" })?;
+        let target = list_mut(spec, "spec", if native { "initContainers" } else { "containers" })?;
         if !has_named(target, PROXY_SIDECAR_CONTAINER) {
             target.insert(0, proxy_sidecar_container(&options.proxy_image("proxy", &options.proxy_image), port, native));
         }
@@ -120,7 +119,7 @@ pub fn mutate_pod(pod: &mut Value, service_account: Option<&Value>, sa_name: &st
     {
         None => DEFAULT_TOKEN_EXPIRATION,
         Some((text, whose)) => {
-            let n = parse_go_int(text).ok_or_else(|| format!("{whose} token expiration {text:?}: invalid syntax"))?;
+            let n = go_int(text).map_err(|why| format!("{whose} token expiration {text:?}: {why}"))?;
             if !(MIN_TOKEN_EXPIRATION..=MAX_TOKEN_EXPIRATION).contains(&n) {
                 return Err(format!(
                     "token expiration {n} not valid. Expected value to be between {MIN_TOKEN_EXPIRATION} and {MAX_TOKEN_EXPIRATION}"
@@ -134,6 +133,14 @@ pub fn mutate_pod(pod: &mut Value, service_account: Option<&Value>, sa_name: &st
         Some(v) => v.as_str().unwrap_or("").to_string(),
         None => options.tenant_id.clone().unwrap_or_default(),
     };
+    let mut warnings = Vec::new();
+    if tenant_id.is_empty() {
+        // The webhook always has a tenant (its own required setting); only
+        // this emulation can lack one.
+        warnings.push(format!(
+            "AZURE_TENANT_ID not injected: ServiceAccount {sa_name:?} has no `{TENANT_ID_ANNOTATION}` annotation and no cluster tenant ID is configured (kubectl wi --tenant-id, policy setting tenantId); the webhook always injects its cluster's tenant"
+        ));
+    }
     let authority_host = options.authority_host.clone().unwrap_or_else(|| PUBLIC_CLOUD_AUTHORITY_HOST.to_string());
     let skip: Vec<&str> = annotation_text(&metadata, SKIP_CONTAINERS_ANNOTATION)
         .map(skipped_containers)
@@ -151,37 +158,45 @@ pub fn mutate_pod(pod: &mut Value, service_account: Option<&Value>, sa_name: &st
     ];
 
     for field in ["initContainers", "containers"] {
-        let Some(Value::Array(containers)) = spec.get_mut(field) else { continue };
-        for container in containers.iter_mut() {
+        let containers = match spec.get_mut(field) {
+            Some(Value::Array(containers)) => containers,
+            None | Some(Value::Null) => continue,
+            Some(_) => return Err(format!("spec.{field} is not a list")),
+        };
+        for (i, container) in containers.iter_mut().enumerate() {
+            let path = format!("spec.{field}[{i}]");
             let Value::Object(container) = container else {
-                return Err(format!("{field} holds a non-object"));
+                return Err(format!("{path} is not an object"));
             };
             let name = container.get("name").and_then(Value::as_str).unwrap_or("");
             if skip.contains(&name) {
                 continue;
             }
-            add_env(container, &desired_env)?;
-            add_mount(container, &volume_name, layout)?;
+            add_env(container, &path, &desired_env)?;
+            add_mount(container, &path, &volume_name, layout)?;
         }
     }
-    add_volume(spec, &volume_name, expiration, layout)
+    add_volume(spec, &volume_name, expiration, layout)?;
+    Ok(warnings)
 }
 
-fn list_mut<'a>(spec: &'a mut Map<String, Value>, field: &str) -> Result<&'a mut Vec<Value>, String> {
-    let entry = spec.entry(field.to_string()).or_insert_with(|| Value::Array(Vec::new()));
+/// The list at `field` of `parent` (created when absent); `path` names the
+/// parent in the error.
+fn list_mut<'a>(parent: &'a mut Map<String, Value>, path: &str, field: &str) -> Result<&'a mut Vec<Value>, String> {
+    let entry = parent.entry(field.to_string()).or_insert_with(|| Value::Array(Vec::new()));
     if entry.is_null() {
         *entry = Value::Array(Vec::new());
     }
-    entry.as_array_mut().ok_or_else(|| format!("spec.{field} is not a list"))
+    entry.as_array_mut().ok_or_else(|| format!("{path}.{field} is not a list"))
 }
 
 fn has_named(containers: &[Value], name: &str) -> bool {
     containers.iter().any(|c| c.get("name").and_then(Value::as_str) == Some(name))
 }
 
-fn add_env(container: &mut Map<String, Value>, desired: &[(&str, String)]) -> Result<(), String> {
+fn add_env(container: &mut Map<String, Value>, path: &str, desired: &[(&str, String)]) -> Result<(), String> {
     let existed = container.contains_key("env");
-    let env = list_mut(container, "env")?;
+    let env = list_mut(container, path, "env")?;
     let present: Vec<String> = env
         .iter()
         .filter_map(|e| e.get("name").and_then(Value::as_str).map(str::to_string))
@@ -197,13 +212,13 @@ fn add_env(container: &mut Map<String, Value>, desired: &[(&str, String)]) -> Re
     Ok(())
 }
 
-fn add_mount(container: &mut Map<String, Value>, volume_name: &str, layout: Layout) -> Result<(), String> {
+fn add_mount(container: &mut Map<String, Value>, path: &str, volume_name: &str, layout: Layout) -> Result<(), String> {
     let mount = object([
         ("name", json!(volume_name)),
         ("readOnly", json!(true)),
         ("mountPath", json!(layout.mount_path())),
     ]);
-    let mounts = list_mut(container, "volumeMounts")?;
+    let mounts = list_mut(container, path, "volumeMounts")?;
     match mounts.iter().position(|m| m.get("name").and_then(Value::as_str) == Some(volume_name)) {
         // Classic webhooks leave an existing mount alone; v1.6 rewrites it.
         Some(i) => {
@@ -228,7 +243,7 @@ fn add_volume(spec: &mut Map<String, Value>, volume_name: &str, expiration: i64,
             }}]}),
         ),
     ]);
-    let volumes = list_mut(spec, "volumes")?;
+    let volumes = list_mut(spec, "spec", "volumes")?;
     match layout {
         Layout::Classic => {
             // v1.5 keeps any volume that already projects the token path.

@@ -69,6 +69,10 @@ pub struct Identity {
     /// Matches [`FederatedCredential::identity`]: ASO objects by
     /// `namespace/name`, Azure resources by lower-cased resource name.
     pub key: String,
+    /// Its Azure resource name, lower-cased (ASO `spec.azureName`, else
+    /// `metadata.name`): one identity seen through ASO and through `az` has
+    /// two keys but this one name.
+    pub azure_name: String,
     pub client_id: Option<String>,
 }
 
@@ -174,6 +178,7 @@ fn classify(file: &str, doc: Document, default_namespace: &str) -> Result<Object
         }
         "UserAssignedIdentity" if group == ASO_MANAGED_IDENTITY_GROUP => Role::Identity(Identity {
             key: format!("{namespace}/{name}"),
+            azure_name: str_at(&doc.value, "/spec/azureName").filter(|n| !n.is_empty()).unwrap_or(&name).to_ascii_lowercase(),
             client_id: str_at(&doc.value, "/status/clientId").map(str::to_string),
         }),
         "AzureIdentity" | "AzureIdentityBinding" | "AzurePodIdentityException" if group == AAD_POD_IDENTITY_GROUP => {
@@ -246,6 +251,7 @@ fn classify_azure(file: &str, doc: Document, azure_type: &str) -> Object {
     let role = if azure_type == AZ_IDENTITY_TYPE {
         Role::Identity(Identity {
             key: name.to_ascii_lowercase(),
+            azure_name: name.to_ascii_lowercase(),
             client_id: str_at(v, "/clientId").map(str::to_string),
         })
     } else {
@@ -347,14 +353,24 @@ pub struct Inventory<'a> {
     service_accounts: HashMap<(&'a str, &'a str), usize>,
     /// Computed once: every rule walks them.
     pods: Vec<PodView<'a>>,
+    /// Federated credentials by file name and line, so that "the second
+    /// of two" never depends on the order files were given in.
+    credentials: Vec<usize>,
 }
 
 impl<'a> Inventory<'a> {
     pub fn new(objects: &'a [Object]) -> Self {
-        let mut service_accounts = HashMap::new();
+        // The same ServiceAccount can be written twice (a base and an
+        // overlay); the one looked up is the first by file name and line,
+        // never by the order the files were given in.
+        let mut service_accounts: HashMap<(&str, &str), usize> = HashMap::new();
         for (i, o) in objects.iter().enumerate() {
             if o.role == Role::ServiceAccount {
-                service_accounts.entry((o.namespace.as_str(), o.name.as_str())).or_insert(i);
+                let slot = service_accounts.entry((o.namespace.as_str(), o.name.as_str())).or_insert(i);
+                let current = &objects[*slot];
+                if (o.file.as_str(), o.doc.line) < (current.file.as_str(), current.doc.line) {
+                    *slot = i;
+                }
             }
         }
         let pods = objects
@@ -374,7 +390,9 @@ impl<'a> Inventory<'a> {
                 _ => None,
             })
             .collect();
-        Inventory { objects, service_accounts, pods }
+        let mut credentials: Vec<usize> = (0..objects.len()).filter(|&i| matches!(objects[i].role, Role::FederatedCredential(_))).collect();
+        credentials.sort_by(|&a, &b| (objects[a].file.as_str(), objects[a].doc.line, a).cmp(&(objects[b].file.as_str(), objects[b].doc.line, b)));
+        Inventory { objects, service_accounts, pods, credentials }
     }
 
     /// Every Pod and pod template, seen as a pod.
@@ -392,9 +410,11 @@ impl<'a> Inventory<'a> {
         self.objects.iter().enumerate().filter(|(_, o)| o.role == Role::ServiceAccount)
     }
 
+    /// Every federated credential, ordered by file name and line.
     pub fn federated_credentials(&self) -> impl Iterator<Item = (usize, &'a Object, &'a FederatedCredential)> + '_ {
-        self.objects.iter().enumerate().filter_map(|(i, o)| match &o.role {
-            Role::FederatedCredential(f) => Some((i, o, f)),
+        let objects = self.objects;
+        self.credentials.iter().filter_map(move |&i| match &objects[i].role {
+            Role::FederatedCredential(f) => Some((i, &objects[i], f)),
             _ => None,
         })
     }

@@ -60,6 +60,10 @@ pub struct SourceFile {
 #[derive(Debug, Clone, Default)]
 pub struct LineTree {
     line: u32,
+    /// Line of the mapping key this value belongs to (0 for list items and
+    /// documents): where a missing field below it is reported, since a
+    /// block mapping's value starts on the line after its key.
+    key_line: u32,
     children: Vec<LineTree>,
 }
 
@@ -73,11 +77,29 @@ pub struct Document {
     pub line: u32,
 }
 
+#[cfg(feature = "yaml")]
+impl LineTree {
+    /// Moves every line down by `by` (a part of a file parsed on its own).
+    fn shift(&mut self, by: u32) {
+        if self.line > 0 {
+            self.line += by;
+        }
+        if self.key_line > 0 {
+            self.key_line += by;
+        }
+        for child in &mut self.children {
+            child.shift(by);
+        }
+    }
+}
+
 impl Document {
-    /// Line of the value at RFC 6901 `pointer`, or of its nearest ancestor
-    /// present in the document.
+    /// Line of the value at RFC 6901 `pointer`; when it is missing, the line
+    /// of its nearest ancestor's key (`spec:` for a missing
+    /// `/spec/serviceAccountName`), where the field would be written.
     pub fn line_of(&self, pointer: &str) -> u32 {
         let (mut value, mut lines) = (&self.value, &self.lines);
+        let mut missing = false;
         for raw in pointer.split('/').skip(1) {
             let segment = raw.replace("~1", "/").replace("~0", "~");
             let child = match value {
@@ -85,12 +107,21 @@ impl Document {
                 Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i).map(|v| (i, v))),
                 _ => None,
             };
-            let Some((i, child_value)) = child else { break };
+            let Some((i, child_value)) = child else {
+                missing = true;
+                break;
+            };
             let Some(child_lines) = lines.children.get(i) else { break };
             value = child_value;
             lines = child_lines;
         }
-        if lines.line > 0 { lines.line } else { self.line }
+        if missing && lines.key_line > 0 {
+            lines.key_line
+        } else if lines.line > 0 {
+            lines.line
+        } else {
+            self.line
+        }
     }
 }
 
@@ -101,6 +132,12 @@ pub fn escape_pointer_segment(segment: &str) -> String {
 
 #[cfg(feature = "yaml")]
 /// Parses every document of `file`. Empty documents are skipped.
+///
+/// YAML is read with kubectl's YAML 1.1 rules (see [`crate::yaml11`]). A file
+/// whose first character is `{` or `[` is JSON, as kubectl treats it: a stream
+/// of JSON values (what `jq '.items[]'` prints) is one document per value,
+/// and JSON's own errors (a `//` comment, a trailing comma) are reported as
+/// such. A file that only looks like JSON but is YAML flow style still reads.
 pub fn parse_documents(file: &SourceFile) -> Result<Vec<Document>, InputError> {
     let fail = |line: u32, column: u32, message: String| InputError {
         file: file.name.clone(),
@@ -119,6 +156,87 @@ pub fn parse_documents(file: &SourceFile) -> Result<Vec<Document>, InputError> {
             ),
         ));
     }
+    let text = file.content.as_str();
+    if text.trim_start().starts_with(['{', '[']) {
+        match json_value_ranges(text) {
+            Ok(ranges) if ranges.len() > 1 => {
+                let mut docs = Vec::with_capacity(ranges.len());
+                let (mut shift, mut counted_to) = (0u32, 0usize);
+                for range in ranges {
+                    shift += text[counted_to..range.start].bytes().filter(|b| *b == b'\n').count() as u32;
+                    counted_to = range.start;
+                    let part = parse_yaml(&text[range]).map_err(|(l, c, m)| fail(l + shift, c, m))?;
+                    docs.extend(part.into_iter().map(|mut d| {
+                        d.line += shift;
+                        d.lines.shift(shift);
+                        d
+                    }));
+                }
+                return Ok(docs);
+            }
+            Ok(_) => {}
+            // kubectl reads a `{` file as JSON only; YAML flow style that
+            // starts the same way is still read here, but never a file
+            // whose JSON problem is a comment (YAML would take `// x` as text).
+            Err(json_error) => {
+                let is_comment = json_error.2.starts_with(JSON_COMMENT);
+                return match parse_yaml(text) {
+                    Ok(docs) if !is_comment => Ok(docs),
+                    _ => Err(fail(json_error.0, json_error.1, json_error.2)),
+                };
+            }
+        }
+    }
+    parse_yaml(text).map_err(|(l, c, m)| fail(l, c, m))
+}
+
+#[cfg(feature = "yaml")]
+/// Byte ranges of the JSON values of a JSON text stream, or the first
+/// error as (line, column, message).
+fn json_value_ranges(text: &str) -> Result<Vec<std::ops::Range<usize>>, (u32, u32, String)> {
+    let mut ranges = Vec::new();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
+    let mut start = 0;
+    while let Some(item) = stream.next() {
+        match item {
+            Ok(_) => {
+                let end = stream.byte_offset();
+                ranges.push(start..end);
+                start = end;
+            }
+            Err(e) => return Err((e.line() as u32, e.column() as u32, json_message(text, &e))),
+        }
+    }
+    Ok(ranges)
+}
+
+#[cfg(feature = "yaml")]
+const JSON_COMMENT: &str = "JSON has no comments";
+
+#[cfg(feature = "yaml")]
+/// serde_json's message without its position (reported separately), and a
+/// plain word for the mistakes people make in JSON by hand.
+fn json_message(text: &str, e: &serde_json::Error) -> String {
+    let at = text
+        .lines()
+        .nth(e.line().saturating_sub(1))
+        .and_then(|l| l.get(e.column().saturating_sub(1)..))
+        .unwrap_or("");
+    if at.starts_with("//") || at.starts_with("/*") {
+        return format!("{JSON_COMMENT}; remove the comment (or write the file as YAML)");
+    }
+    let message = e.to_string();
+    let message = message.split(" at line ").next().unwrap_or(&message);
+    if message.starts_with("recursion limit exceeded") {
+        return format!("nesting deeper than {MAX_DEPTH} levels");
+    }
+    format!("invalid JSON: {message}")
+}
+
+#[cfg(feature = "yaml")]
+/// Parses YAML (or JSON, YAML's flow style) text; errors as (line, column,
+/// message) relative to `text`.
+fn parse_yaml(text: &str) -> Result<Vec<Document>, (u32, u32, String)> {
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_depth: MAX_DEPTH,
@@ -126,37 +244,69 @@ pub fn parse_documents(file: &SourceFile) -> Result<Vec<Document>, InputError> {
             // unless it comes from an alias, so these bounds only ever trip
             // on alias expansion; the parser's defaults (250,000 nodes, 1,024
             // documents) would refuse an honest 10,000-object file.
-            max_events: file.content.len() + 10_000,
-            max_nodes: file.content.len() + 10_000,
-            max_documents: file.content.len() + 1,
+            max_events: text.len() + 10_000,
+            max_nodes: text.len() + 10_000,
+            max_documents: text.len() + 1,
         },
         with_snippet: false,
+        // `.inf` and `.nan` reach the scalar resolution, which names them.
+        non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::AsString,
     };
-    let nodes: Vec<Spanned<Node>> =
-        serde_saphyr::from_multiple_with_options(&file.content, options).map_err(|e| {
-            let (line, column) = e
-                .location()
-                .map(|l| (l.line() as u32, l.column() as u32))
-                .unwrap_or((0, 0));
-            fail(line, column, first_line(&e.to_string()))
-        })?;
-    Ok(nodes
+    let _source = ScalarSource::enter(text);
+    let nodes: Vec<Spanned<Node>> = serde_saphyr::from_multiple_with_options(text, options).map_err(|e| {
+        let (line, column) = e.location().map(|l| (l.line() as u32, l.column() as u32)).unwrap_or((0, 0));
+        (line, column, parse_error_message(&e))
+    })?;
+    nodes
         .into_iter()
         .map(|node| {
             let line = node.defined.line() as u32;
-            let (value, lines) = node.value.into_json(line);
-            Document { value, lines, line }
+            let node = resolved(node).map_err(|m| (line, 0, m))?;
+            let (value, lines) = node.into_json(line);
+            Ok(Document { value, lines, line })
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(feature = "yaml")]
-/// The parser's messages can carry a source excerpt after the first line; the
-/// file and line are reported separately, so keep the sentence only.
-fn first_line(message: &str) -> String {
-    let line = message.lines().next().unwrap_or(message).trim();
-    // serde-saphyr prefixes some messages with their own position.
-    line.strip_prefix("error: ").unwrap_or(line).to_string()
+/// The parser's message as a user should read it: no option names of the
+/// library, no debug dumps, no position (reported separately).
+fn parse_error_message(e: &serde_saphyr::Error) -> String {
+    use serde_saphyr::budget::BudgetBreach;
+    // Alias replays and snippets wrap the error that says what went wrong.
+    let mut e = e;
+    loop {
+        match e {
+            serde_saphyr::Error::WithSnippet { error, .. } | serde_saphyr::Error::AliasError { error, .. } => e = error,
+            _ => break,
+        }
+    }
+    match e {
+        serde_saphyr::Error::DuplicateMappingKey { key: Some(key), .. } => format!("duplicate key `{key}` in a mapping"),
+        serde_saphyr::Error::DuplicateMappingKey { key: None, .. } => "duplicate key in a mapping".to_string(),
+        serde_saphyr::Error::Budget { breach, .. } => match breach {
+            BudgetBreach::Depth { .. } => format!("nesting deeper than {MAX_DEPTH} levels"),
+            BudgetBreach::Documents { .. } => "too many documents".to_string(),
+            _ => "aliases expand to far more data than the file holds (a YAML alias bomb?)".to_string(),
+        },
+        other => {
+            let text = other.to_string();
+            let line = text.lines().next().unwrap_or(&text).trim();
+            // serde-saphyr prefixes some messages with `error: ` and ends
+            // others with their own position.
+            let line = line.strip_prefix("error: ").unwrap_or(line);
+            let line = match line.find(" at line ") {
+                Some(i) => &line[..i],
+                None => line,
+            };
+            let line = line.trim_end_matches(|c: char| c == ',' || c == ':');
+            if line.starts_with("recursion limit exceeded") {
+                format!("nesting deeper than {MAX_DEPTH} levels")
+            } else {
+                line.to_string()
+            }
+        }
+    }
 }
 
 enum ItemsAt {
@@ -167,7 +317,9 @@ enum ItemsAt {
 
 /// Splits a document into the objects it carries: a `kind: List` or a bare
 /// JSON array (as `az ... list` prints) becomes its items, each with its own
-/// line map; anything else is one object.
+/// line map, and a List inside a List is flattened too (its pods are pods
+/// like any other); anything else is one object. Nesting is bounded by the
+/// parser's depth limit.
 pub fn split_items(doc: Document) -> Vec<Document> {
     let is_list = doc
         .value
@@ -201,10 +353,10 @@ pub fn split_items(doc: Document) -> Vec<Document> {
     let mut item_lines = item_lines.into_iter();
     items
         .into_iter()
-        .map(|value| {
+        .flat_map(|value| {
             let lines = item_lines.next().unwrap_or_default();
             let line = if lines.line > 0 { lines.line } else { doc.line };
-            Document { value, lines, line }
+            split_items(Document { value, lines, line })
         })
         .collect()
 }
@@ -224,7 +376,7 @@ impl Node {
         Node { value, children: Vec::new() }
     }
     fn into_json(self, line: u32) -> (Value, LineTree) {
-        (self.value, LineTree { line, children: self.children })
+        (self.value, LineTree { line, key_line: 0, children: self.children })
     }
 }
 
@@ -290,7 +442,8 @@ impl<'de> Visitor<'de> for NodeVisitor {
         let mut values = Vec::new();
         let mut children = Vec::new();
         while let Some(item) = seq.next_element::<Spanned<Node>>()? {
-            let (value, lines) = item.value.into_json(item.defined.line() as u32);
+            let line = item.defined.line() as u32;
+            let (value, lines) = resolved(item).map_err(de::Error::custom)?.into_json(line);
             values.push(value);
             children.push(lines);
         }
@@ -299,10 +452,14 @@ impl<'de> Visitor<'de> for NodeVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         let mut values = Map::new();
         let mut children = Vec::new();
-        while let Some(key) = map.next_key::<Key>()? {
+        while let Some(key) = map.next_key::<Spanned<Key>>()? {
+            let key_line = key.defined.line() as u32;
+            let key = resolved_key(key);
             let item = map.next_value::<Spanned<Node>>()?;
-            let (value, lines) = item.value.into_json(item.defined.line() as u32);
-            values.insert(key.0, value);
+            let line = item.defined.line() as u32;
+            let (value, mut lines) = resolved(item).map_err(de::Error::custom)?.into_json(line);
+            lines.key_line = key_line;
+            values.insert(key, value);
             children.push(lines);
         }
         Ok(Node { value: Value::Object(values), children })
@@ -311,41 +468,168 @@ impl<'de> Visitor<'de> for NodeVisitor {
 
 #[cfg(feature = "yaml")]
 /// A mapping key. JSON keys are strings; YAML allows scalars of any type, which
-/// Kubernetes reads as their text (`80: http` is the key `"80"`).
-struct Key(String);
+/// Kubernetes reads as their text (`80: http` is the key `"80"`, `yes: x` the
+/// key `"true"`). `typed` says the parser inferred a non-string type, so the
+/// text must be resolved again with kubectl's rules.
+struct Key {
+    text: String,
+    typed: bool,
+}
 
 #[cfg(feature = "yaml")]
 impl<'de> Deserialize<'de> for Key {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct KeyVisitor;
+        fn typed(text: String) -> Key {
+            Key { text, typed: true }
+        }
         impl<'de> Visitor<'de> for KeyVisitor {
             type Value = Key;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a scalar mapping key")
             }
             fn visit_str<E>(self, v: &str) -> Result<Key, E> {
-                Ok(Key(v.to_string()))
+                Ok(Key { text: v.to_string(), typed: false })
             }
             fn visit_string<E>(self, v: String) -> Result<Key, E> {
-                Ok(Key(v))
+                Ok(Key { text: v, typed: false })
             }
             fn visit_bool<E>(self, v: bool) -> Result<Key, E> {
-                Ok(Key(v.to_string()))
+                Ok(typed(v.to_string()))
             }
             fn visit_i64<E>(self, v: i64) -> Result<Key, E> {
-                Ok(Key(v.to_string()))
+                Ok(typed(v.to_string()))
             }
             fn visit_u64<E>(self, v: u64) -> Result<Key, E> {
-                Ok(Key(v.to_string()))
+                Ok(typed(v.to_string()))
             }
             fn visit_f64<E>(self, v: f64) -> Result<Key, E> {
-                Ok(Key(v.to_string()))
+                Ok(typed(v.to_string()))
             }
             fn visit_unit<E>(self) -> Result<Key, E> {
-                Ok(Key("null".to_string()))
+                Ok(typed("null".to_string()))
             }
         }
         deserializer.deserialize_any(KeyVisitor)
+    }
+}
+
+#[cfg(feature = "yaml")]
+std::thread_local! {
+    /// The text being parsed, so that scalars can be resolved again from what
+    /// was written. Set by [`ScalarSource::enter`] for one parse.
+    static SCALAR_SOURCE: std::cell::RefCell<std::rc::Rc<str>> = std::cell::RefCell::new(std::rc::Rc::from(""));
+}
+
+#[cfg(feature = "yaml")]
+/// Holds the text being parsed in [`SCALAR_SOURCE`] until dropped.
+struct ScalarSource;
+
+#[cfg(feature = "yaml")]
+impl ScalarSource {
+    fn enter(text: &str) -> ScalarSource {
+        SCALAR_SOURCE.with(|s| *s.borrow_mut() = std::rc::Rc::from(text));
+        ScalarSource
+    }
+}
+
+#[cfg(feature = "yaml")]
+impl Drop for ScalarSource {
+    fn drop(&mut self) {
+        SCALAR_SOURCE.with(|s| *s.borrow_mut() = std::rc::Rc::from(""));
+    }
+}
+
+#[cfg(feature = "yaml")]
+/// The source text of a spanned node and the text just before it.
+fn with_raw<T>(location: &serde_saphyr::Location, f: impl FnOnce(&str, &str) -> T) -> Option<T> {
+    let span = location.span();
+    let (offset, len) = (span.byte_offset()? as usize, span.byte_len()? as usize);
+    SCALAR_SOURCE.with(|s| {
+        let source = s.borrow();
+        let raw = source.get(offset..offset.checked_add(len)?)?;
+        Some(f(raw, &source[..offset]))
+    })
+}
+
+#[cfg(feature = "yaml")]
+/// True when the scalar at `before`'s end starts on the line of its key or
+/// sequence dash, unquoted and untagged: a plain scalar for certain. (A block
+/// scalar's text starts on its own line; a tag or anchor comes between.)
+fn plain_on_key_line(raw: &str, before: &str) -> bool {
+    let previous = before.trim_end_matches([' ', '\t']).chars().last();
+    !raw.starts_with(['"', '\'']) && matches!(previous, Some(':' | '-' | '[' | ',' | '{' | '?'))
+}
+
+#[cfg(feature = "yaml")]
+/// Like [`plain_on_key_line`] for a mapping key, which may also start a line
+/// (a block scalar is never a key).
+fn plain_key(raw: &str, before: &str) -> bool {
+    let previous = before.trim_end_matches([' ', '\t']).chars().last();
+    plain_on_key_line(raw, before) || (!raw.starts_with(['"', '\'']) && matches!(previous, None | Some('\n')))
+}
+
+#[cfg(feature = "yaml")]
+/// A plain scalar's text as one line (a multi-line plain scalar folds).
+fn folded(raw: &str) -> std::borrow::Cow<'_, str> {
+    if raw.contains('\n') {
+        std::borrow::Cow::Owned(raw.split('\n').map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" "))
+    } else {
+        std::borrow::Cow::Borrowed(raw.trim())
+    }
+}
+
+#[cfg(feature = "yaml")]
+/// A scalar node resolved again with kubectl's YAML 1.1 rules. The parser
+/// types plain scalars by YAML 1.2; a type it inferred (number, boolean,
+/// null) always came from a plain scalar, so that text is resolved again.
+/// A string is resolved again only when it is surely plain, because quoted
+/// and block scalars are strings in every YAML version.
+fn resolved(node: Spanned<Node>) -> Result<Node, String> {
+    let Spanned { value: node, defined, .. } = node;
+    let inferred = match &node.value {
+        Value::Array(_) | Value::Object(_) => return Ok(node),
+        Value::String(_) => false,
+        _ => true,
+    };
+    let text = with_raw(&defined, |raw, before| {
+        if inferred {
+            Some(folded(raw).into_owned())
+        } else if node.value.as_str() == Some(raw) && plain_on_key_line(raw, before) {
+            Some(raw.to_string())
+        } else {
+            None
+        }
+    })
+    .flatten();
+    let Some(text) = text else { return Ok(node) };
+    match crate::yaml11::resolve_plain(&text) {
+        crate::yaml11::Resolved::Value(value) => Ok(Node::leaf(value)),
+        crate::yaml11::Resolved::NotFinite => Err(format!("`{text}` is not a number JSON can hold; quote it if it is text")),
+    }
+}
+
+#[cfg(feature = "yaml")]
+/// A mapping key resolved again like [`resolved`], then as kubectl turns
+/// it into a JSON key.
+fn resolved_key(key: Spanned<Key>) -> String {
+    let Spanned { value: key, defined, .. } = key;
+    let text = with_raw(&defined, |raw, before| {
+        if key.typed {
+            Some(folded(raw).into_owned())
+        } else if key.text == raw && plain_key(raw, before) {
+            Some(raw.to_string())
+        } else {
+            None
+        }
+    })
+    .flatten();
+    let Some(text) = text else { return key.text };
+    match crate::yaml11::resolve_plain(&text) {
+        crate::yaml11::Resolved::Value(Value::String(s)) => s,
+        crate::yaml11::Resolved::Value(Value::Null) => "null".to_string(),
+        crate::yaml11::Resolved::Value(other) => other.to_string(),
+        crate::yaml11::Resolved::NotFinite => text,
     }
 }
 
@@ -367,8 +651,8 @@ mod tests {
         assert_eq!(docs[1].line, 3);
         assert_eq!(docs[1].line_of("/metadata/labels/x~1y"), 6);
         assert_eq!(docs[1].line_of("/metadata/labels/x~1y/deeper"), 6);
-        // The nearest ancestor, `metadata`, whose value starts at line 5.
-        assert_eq!(docs[1].line_of("/metadata/annotations/none"), 5);
+        // Missing: the line of the nearest ancestor's key, `metadata:`.
+        assert_eq!(docs[1].line_of("/metadata/annotations/none"), 4);
         assert_eq!(docs[1].value["metadata"]["labels"]["x/y"], "true");
     }
 
@@ -425,5 +709,77 @@ mod tests {
         assert_eq!(items[1].line, 5);
         assert_eq!(items[1].line_of("/metadata/name"), 7);
         assert_eq!(items[0].line_of("/metadata/name"), 4);
+    }
+
+    #[test]
+    fn nested_lists_are_flattened() {
+        let docs = parse("kind: List\nitems:\n- kind: List\n  items:\n  - kind: Pod\n    metadata: {name: a}\n- kind: Pod\n  metadata: {name: b}\n").unwrap();
+        let items = split_items(docs.into_iter().next().unwrap());
+        let names: Vec<_> = items.iter().map(|d| d.value["metadata"]["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(items[0].line, 5);
+        assert_eq!(items[0].line_of("/metadata/name"), 6);
+    }
+
+    #[test]
+    fn plain_scalars_resolve_as_kubectl_reads_them() {
+        let text = "a: 0400\nb: \"0400\"\nc: '0x1E'\nd: 0x1E\ne: yEs\nf: yes\ng: &n 1_000\nh: *n\ni: [0777, 08, \"08\"]\nj: |-\n  0400\nk: !!str 0400\n0400: key\nyes: key2\nl: 1__0\nm: multi\n  line\n";
+        let doc = parse(text).unwrap().remove(0).value;
+        let want = serde_json::json!({
+            "a": 256, "b": "0400", "c": "0x1E", "d": 30, "e": "yEs", "f": true, "g": 1000, "h": 1000,
+            "i": [511, 8.0, "08"], "j": "0400", "k": "0400", "256": "key", "true": "key2", "l": 10, "m": "multi line"
+        });
+        assert_eq!(doc, want);
+    }
+
+    #[test]
+    fn infinities_are_refused_with_their_line() {
+        let err = parse("kind: Pod\nspec:\n  x: .inf\n").unwrap_err();
+        assert_eq!(err.line, 3, "{err}");
+        assert!(err.message.contains("`.inf` is not a number"), "{err}");
+    }
+
+    #[test]
+    fn json_stream_is_one_document_per_value_with_lines() {
+        let text = "{\"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"}}\n{\"kind\": \"Pod\",\n \"metadata\": {\"name\": \"b\"}}\n";
+        let docs = parse(text).unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[0].line, 1);
+        assert_eq!(docs[1].line, 2);
+        assert_eq!(docs[1].line_of("/metadata/name"), 3);
+        assert_eq!(docs[1].value["metadata"]["name"], "b");
+    }
+
+    #[test]
+    fn json_comment_is_named_with_its_column() {
+        let err = parse("{\n  \"kind\": \"Pod\",\n  // why\n  \"a\": 1\n}\n").unwrap_err();
+        assert_eq!((err.line, err.column), (3, 3), "{err}");
+        assert!(err.message.contains("JSON has no comments"), "{err}");
+    }
+
+    #[test]
+    fn flow_yaml_that_starts_like_json_still_reads() {
+        let docs = parse("{kind: Pod, metadata: {name: a}}\n").unwrap();
+        assert_eq!(docs[0].value["metadata"]["name"], "a");
+    }
+
+    #[test]
+    fn messages_hold_no_library_internals() {
+        let dup = parse("kind: Pod\nmetadata:\n  name: a\n  name: b\n").unwrap_err();
+        assert_eq!(dup.message, "duplicate key `name` in a mapping");
+        assert_eq!(dup.line, 4);
+        let mut bomb = String::from("a: &a [x,x,x,x,x,x,x,x,x,x]\n");
+        for i in 1..12u8 {
+            let (c, p) = ((b'a' + i) as char, (b'a' + i - 1) as char);
+            bomb.push_str(&format!("{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"));
+        }
+        let err = parse(&bomb).unwrap_err();
+        assert!(!err.message.contains('{') && !err.message.contains("budget"), "{err}");
+        for deep in ["[".repeat(1000) + &"]".repeat(1000), (0..200).map(|i| format!("{}a:\n", " ".repeat(i))).collect()] {
+            let err = parse(&deep).unwrap_err();
+            assert!(err.message.contains("nesting deeper than 64"), "{err}");
+        }
+        let syntax = parse("kind: Pod\nmetadata:\n  name: [unclosed\n").unwrap_err();
+        assert!(!syntax.message.contains(" at line "), "{syntax}");
     }
 }

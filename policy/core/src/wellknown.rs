@@ -141,11 +141,17 @@ mod tests {
 
 /// Parses like Go's `strconv.ParseInt(s, 10, 64)`: optional sign, digits only.
 pub fn parse_go_int(s: &str) -> Option<i64> {
+    go_int(s).ok()
+}
+
+/// Why Go's `strconv.ParseInt(s, 10, 64)` refuses `s`, in its words:
+/// `invalid syntax` or `value out of range`.
+pub fn go_int(s: &str) -> Result<i64, &'static str> {
     let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+        return Err("invalid syntax");
     }
-    s.parse().ok()
+    s.parse().map_err(|_| "value out of range")
 }
 
 /// The port in a `proxy-sidecar-port` annotation, or why it is refused: the
@@ -154,9 +160,10 @@ pub fn parse_proxy_port(value: &serde_json::Value) -> Result<i64, String> {
     let Some(text) = value.as_str() else {
         return Err(format!("proxy port is {value} (annotations must be strings)"));
     };
-    match parse_go_int(text) {
-        None => Err(format!("proxy port {text:?} is not an integer")),
-        Some(p) if !(1..=65535).contains(&p) => Err(format!("proxy port {p} is outside 1..=65535")),
-        Some(p) => Ok(p),
+    match go_int(text) {
+        Err("value out of range") => Err(format!("proxy port {text:?} is out of range (1..=65535)")),
+        Err(_) => Err(format!("proxy port {text:?} is not an integer")),
+        Ok(p) if !(1..=65535).contains(&p) => Err(format!("proxy port {p} is outside 1..=65535")),
+        Ok(p) => Ok(p),
     }
 }

@@ -18,6 +18,7 @@ mod wi010_env_override;
 mod wi011_aad_pod_identity;
 mod wi012_default_service_account;
 mod wi013_token_volume_collision;
+mod wi014_opt_in_on_workload;
 mod wi020_fic_subject;
 mod wi021_fic_issuer;
 mod wi022_fic_audience;
@@ -44,6 +45,7 @@ pub const ALL: &[Rule] = &[
     wi011_aad_pod_identity::RULE,
     wi012_default_service_account::RULE,
     wi013_token_volume_collision::RULE,
+    wi014_opt_in_on_workload::RULE,
     wi020_fic_subject::RULE,
     wi021_fic_issuer::RULE,
     wi022_fic_audience::RULE,

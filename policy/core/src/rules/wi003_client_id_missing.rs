@@ -9,8 +9,8 @@ pub const RULE: Rule = Rule {
     summary: "Opted-in pod's ServiceAccount has no `azure.workload.identity/client-id` annotation",
     doc: r#"## What it does
 For every opted-in pod whose ServiceAccount is among the inputs, checks that
-the ServiceAccount has a non-empty `azure.workload.identity/client-id`
-annotation.
+the ServiceAccount has an `azure.workload.identity/client-id` annotation
+(an empty or malformed one is reported by WI005).
 
 ## Why is this bad?
 The webhook takes `AZURE_CLIENT_ID` from that annotation. Without it the
@@ -40,10 +40,8 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     for pod in cx.inventory.pods().filter(|p| p.opted_in()) {
         let sa_name = pod.service_account();
         let Some((_, sa)) = cx.inventory.service_account(&pod.object.namespace, sa_name) else { continue };
-        let has = object_annotation(sa, CLIENT_ID_ANNOTATION)
-            .and_then(|v| v.as_str())
-            .is_some_and(|s| !s.is_empty());
-        if !has {
+        // A present but empty or malformed value is WI005's finding.
+        if object_annotation(sa, CLIENT_ID_ANNOTATION).is_none() {
             out.push(Finding::new(
                 &RULE,
                 pod.index,

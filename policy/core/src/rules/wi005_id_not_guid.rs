@@ -42,6 +42,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 continue;
             }
             let what = match value.as_str() {
+                Some("") => "is empty",
                 Some(s) if s.trim() != s => "has surrounding whitespace",
                 Some(s) if s.contains('$') => "looks like an unexpanded shell variable",
                 Some(_) => "is not a GUID",

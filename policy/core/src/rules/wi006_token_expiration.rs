@@ -38,12 +38,13 @@ pub(crate) fn problem(value: &Value) -> Option<String> {
     let Some(text) = value.as_str() else {
         return Some(format!("is {} (annotations must be strings)", shown(value)));
     };
-    match crate::wellknown::parse_go_int(text) {
-        None => Some(format!("{} is not an integer", shown(value))),
-        Some(n) if !(MIN_TOKEN_EXPIRATION..=MAX_TOKEN_EXPIRATION).contains(&n) => {
+    match crate::wellknown::go_int(text) {
+        Err("value out of range") => Some(format!("{} is out of range ({MIN_TOKEN_EXPIRATION}..={MAX_TOKEN_EXPIRATION} seconds)", shown(value))),
+        Err(_) => Some(format!("{} is not an integer", shown(value))),
+        Ok(n) if !(MIN_TOKEN_EXPIRATION..=MAX_TOKEN_EXPIRATION).contains(&n) => {
             Some(format!("{n} is outside {MIN_TOKEN_EXPIRATION}..={MAX_TOKEN_EXPIRATION} seconds"))
         }
-        Some(_) => None,
+        Ok(_) => None,
     }
 }
 

@@ -56,10 +56,11 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 let Some(var_name) = var.get("name").and_then(Value::as_str) else { continue };
                 let Some((_, Some(want))) = expected.iter().find(|(n, _)| *n == var_name) else { continue };
                 let Some(have) = var.get("value").and_then(Value::as_str) else { continue };
-                let same = if var_name == ENV_AUTHORITY_HOST {
-                    have.trim_end_matches('/') == want.trim_end_matches('/')
-                } else {
-                    have == want
+                let same = match var_name {
+                    ENV_AUTHORITY_HOST => have.trim_end_matches('/') == want.trim_end_matches('/'),
+                    // A GUID is the same GUID in either letter case.
+                    ENV_CLIENT_ID | ENV_TENANT_ID => have.eq_ignore_ascii_case(want),
+                    _ => have == want,
                 };
                 if !same {
                     out.push(Finding::new(

@@ -50,11 +50,22 @@ pub(crate) fn issuer_problem(issuer: &str) -> Result<bool, String> {
     if issuer.contains('#') {
         return Err("has a fragment".into());
     }
-    let host = rest.split('/').next().unwrap_or("");
+    let authority = rest.split('/').next().unwrap_or("");
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
     if host.is_empty() {
         return Err("has no host".into());
     }
-    Ok(host.to_ascii_lowercase().ends_with(AKS_ISSUER_HOST_SUFFIX) && !issuer.ends_with('/'))
+    let aks = host.to_ascii_lowercase().ends_with(AKS_ISSUER_HOST_SUFFIX);
+    if aks && let Some(port) = port {
+        // The token's `iss` never carries a port, and Entra compares the
+        // issuer as a string: `:443` is a mismatch even though it is the
+        // same server.
+        return Err(format!("names port `:{port}`, which the AKS token's issuer never has (Entra compares the issuer as text)"));
+    }
+    Ok(aks && !issuer.ends_with('/'))
 }
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {

@@ -46,11 +46,24 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     if cx.inventory.federated_credentials().next().is_none() {
         return;
     }
-    let identities_by_client_id: HashMap<String, &Identity> = cx
-        .inventory
-        .identities()
-        .filter_map(|i| Some((i.client_id.as_deref()?.to_ascii_lowercase(), i)))
-        .collect();
+    // One identity can be in the inputs twice (an ASO object and `az
+    // identity list` output): compare Azure names, never input order.
+    let azure_name_of_key: HashMap<&str, &str> = cx.inventory.identities().map(|i| (i.key.as_str(), i.azure_name.as_str())).collect();
+    let identity_of = |fic: &FederatedCredential| -> Option<String> {
+        let key = fic.identity.as_deref()?;
+        Some(match azure_name_of_key.get(key) {
+            Some(name) => name.to_string(),
+            // An ASO owner (`namespace/name`) not among the inputs: ASO's
+            // default Azure name is the object's name.
+            None => key.rsplit('/').next().unwrap_or(key).to_ascii_lowercase(),
+        })
+    };
+    let mut identities_by_client_id: HashMap<String, Vec<&Identity>> = HashMap::new();
+    for identity in cx.inventory.identities() {
+        if let Some(client_id) = &identity.client_id {
+            identities_by_client_id.entry(client_id.to_ascii_lowercase()).or_default().push(identity);
+        }
+    }
     for pod in cx.inventory.pods().filter(|p| p.opted_in()) {
         let ns = &pod.object.namespace;
         let sa_name = pod.service_account();
@@ -74,24 +87,28 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             .and_then(|(_, sa)| object_annotation(sa, CLIENT_ID_ANNOTATION))
             .and_then(Value::as_str);
         let Some(client_id) = client_id else { continue };
-        let Some(identity) = identities_by_client_id.get(&client_id.to_ascii_lowercase()) else {
+        let Some(identities) = identities_by_client_id.get(&client_id.to_ascii_lowercase()) else {
             continue;
         };
-        if !matching.iter().any(|f| f.identity.as_deref() == Some(identity.key.as_str())) {
-            let on: Vec<String> = matching
+        let mut names: Vec<&str> = identities.iter().map(|i| i.azure_name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        if !matching.iter().any(|f| identity_of(f).is_some_and(|n| names.contains(&n.as_str()))) {
+            let mut on: Vec<String> = matching
                 .iter()
-                .map(|f| format!("`{}` on `{}`", f.azure_name, f.identity.as_deref().unwrap_or("?")))
+                .map(|f| format!("`{}` on `{}`", f.azure_name, identity_of(f).unwrap_or_else(|| "?".to_string())))
                 .collect();
+            on.sort();
             out.push(Finding::new(
                 &RULE,
                 pod.index,
                 pod.spec_pointer("/serviceAccountName"),
                 format!(
                     "ServiceAccount `{sa_name}` uses client ID {client_id} (identity `{}`), but the credential for {subject:?} is {}; token exchange will fail with AADSTS70021",
-                    identity.key,
+                    names.join("`, `"),
                     on.join(", ")
                 ),
-                format!("create the federated credential on identity `{}`, or annotate the ServiceAccount with the client ID of the identity that has it", identity.key),
+                format!("create the federated credential on identity `{}`, or annotate the ServiceAccount with the client ID of the identity that has it", names.join("`, `")),
             ));
         }
     }

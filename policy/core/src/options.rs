@@ -1,0 +1,136 @@
+//! Checks of the values a user configures, shared by every face: the
+//! Kubewarden policy's settings and `kubectl wi`'s flags refuse the same
+//! values with the same words. Each error names its field by the settings
+//! key (`tenantId`); faces show it in their own vocabulary (`--tenant-id`).
+
+use crate::wellknown::{is_dns_label, is_guid};
+
+/// A configured value the core cannot use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionError {
+    /// The settings key, camelCase (`tenantId`), with the entry inside it
+    /// when there is one (`allowedClientIds.finance`).
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for OptionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+fn refuse(field: impl Into<String>, message: String) -> Result<(), OptionError> {
+    Err(OptionError { field: field.into(), message })
+}
+
+/// The webhook's cluster tenant: a GUID.
+pub fn check_tenant_id(tenant_id: &str) -> Result<(), OptionError> {
+    if is_guid(tenant_id) { Ok(()) } else { refuse("tenantId", format!("{tenant_id:?} is not a GUID")) }
+}
+
+/// `AZURE_AUTHORITY_HOST`: an https URL with a host, no spaces.
+pub fn check_authority_host(host: &str) -> Result<(), OptionError> {
+    let rest = host.strip_prefix("https://").unwrap_or("");
+    let authority = rest.split('/').next().unwrap_or("");
+    if authority.is_empty() || host.chars().any(char::is_whitespace) || host.contains(['?', '#']) {
+        return refuse("authorityHost", format!("{host:?} is not an https:// URL (e.g. \"https://login.microsoftonline.com/\")"));
+    }
+    Ok(())
+}
+
+/// The cluster's OIDC issuer given to lint: an https URL.
+pub fn check_issuer(issuer: &str) -> Result<(), OptionError> {
+    let rest = issuer.strip_prefix("https://").unwrap_or("");
+    if rest.split('/').next().unwrap_or("").is_empty() || issuer.chars().any(char::is_whitespace) {
+        return refuse("issuer", format!("{issuer:?} is not an https:// URL (`az aks show --query oidcIssuerProfile.issuerUrl -o tsv`)"));
+    }
+    Ok(())
+}
+
+/// `MAJOR.MINOR` (e.g. `1.32`), as `kubectl version` prints it too:
+/// `v1.32.4`, `1.33+`, `1.32.0-eks` give `(1, 32)`/`(1, 33)`. No spaces, no
+/// sign, at most four digits each.
+pub fn parse_kubernetes_version(text: &str) -> Result<(u32, u32), OptionError> {
+    let number = |s: &str| -> Option<u32> {
+        if s.is_empty() || s.len() > 4 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok()
+    };
+    let parsed = text.strip_prefix('v').unwrap_or(text).split_once('.').and_then(|(major, rest)| {
+        let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let (minor, suffix) = rest.split_at(end);
+        let suffix_ok = suffix.is_empty() || (suffix.starts_with(['.', '-', '+']) && !suffix.chars().any(char::is_whitespace));
+        if !suffix_ok {
+            return None;
+        }
+        Some((number(major)?, number(minor)?))
+    });
+    parsed.ok_or_else(|| OptionError {
+        field: "kubernetesVersion".to_string(),
+        message: format!("{text:?} is not MAJOR.MINOR, e.g. \"1.32\""),
+    })
+}
+
+/// One entry of the client-ID allow-list: a namespace (or `*`) and at
+/// least one GUID.
+pub fn check_allowed_client_ids(namespace: &str, ids: &[String]) -> Result<(), OptionError> {
+    if namespace != "*" && !is_dns_label(namespace) {
+        return refuse("allowedClientIds", format!("{namespace:?} is not a namespace name or \"*\""));
+    }
+    if ids.is_empty() {
+        return refuse(format!("allowedClientIds.{namespace}"), "lists no client ID".to_string());
+    }
+    if let Some(bad) = ids.iter().find(|id| !is_guid(id)) {
+        return refuse(format!("allowedClientIds.{namespace}"), format!("{bad:?} is not a GUID"));
+    }
+    Ok(())
+}
+
+/// Every option of a lint run, checked.
+pub fn check_lint_options(options: &crate::LintOptions) -> Result<(), OptionError> {
+    if let Some(issuer) = &options.issuer {
+        check_issuer(issuer)?;
+    }
+    check_webhook_options(options.tenant_id.as_deref(), options.authority_host.as_deref())?;
+    for (namespace, ids) in &options.allowed_client_ids {
+        check_allowed_client_ids(namespace, ids)?;
+    }
+    Ok(())
+}
+
+/// The webhook options both lint and mutate take.
+pub fn check_webhook_options(tenant_id: Option<&str>, authority_host: Option<&str>) -> Result<(), OptionError> {
+    if let Some(tenant_id) = tenant_id {
+        check_tenant_id(tenant_id)?;
+    }
+    if let Some(host) = authority_host {
+        check_authority_host(host)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_name_their_field() {
+        assert_eq!(check_tenant_id("not a guid").unwrap_err().field, "tenantId");
+        for bad in ["", "ftp://x", "https://", "https:// x", "http://login.microsoftonline.com/"] {
+            assert!(check_authority_host(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_authority_host("https://login.microsoftonline.us").is_ok());
+        assert!(check_allowed_client_ids("ns", &[]).is_err());
+        assert!(check_allowed_client_ids("ns", &["not-a-guid".into()]).is_err());
+        assert!(check_allowed_client_ids("Bad_NS", &["11111111-2222-4333-8444-555555555555".into()]).is_err());
+        assert!(check_allowed_client_ids("*", &["11111111-2222-4333-8444-555555555555".into()]).is_ok());
+        for bad in [" 1.32", "+1.32", "1.99999999999", "1", "1.", ".32", "1.32 ", "latest", "1.32x"] {
+            assert!(parse_kubernetes_version(bad).is_err(), "{bad:?}");
+        }
+        for (good, want) in [("1.32", (1, 32)), ("v1.31.4", (1, 31)), ("1.33+", (1, 33)), ("1.32.0-eks", (1, 32))] {
+            assert_eq!(parse_kubernetes_version(good), Ok(want), "{good:?}");
+        }
+    }
+}
