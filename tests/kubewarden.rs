@@ -85,15 +85,17 @@ fn agrees_with_the_core_on_the_lint_table() {
             if value["metadata"]["namespace"].is_null() {
                 value["metadata"]["namespace"] = json!("default");
             }
-            let needs_sa = wi_core::admission::service_account_to_look_up(&value, &object.namespace);
-            let sa_missing = needs_sa.as_ref().is_some_and(|(ns, name)| {
-                !service_accounts.iter().any(|s| s["metadata"]["name"] == name.as_str() && s["metadata"]["namespace"] == ns.as_str())
-            });
+            let needs_sa = wi_core::admission::service_account_to_look_up(&admission_request(&value, "CREATE"));
+            // The looked-up ServiceAccount's client ID is judged too (WI005, WI040).
+            let sa_index = needs_sa
+                .as_ref()
+                .and_then(|(ns, name)| objects.iter().position(|o| o.kind == "ServiceAccount" && o.namespace == *ns && o.name == *name));
             // Errors the core finds on this object that admission judges
             // from this object (and its looked-up ServiceAccount) alone.
             let errors: BTreeSet<&str> = all
                 .iter()
-                .filter(|f| f.object == index && f.severity == wi_core::Severity::Error)
+                .filter(|f| f.object == index || (Some(f.object) == sa_index && matches!(f.rule, "WI005" | "WI040")))
+                .filter(|f| f.severity == wi_core::Severity::Error)
                 .filter(|f| !matches!(f.rule, "WI004" | "WI024" | "WI025" | "WI030" | "WI031" | "WI032"))
                 // WI002's ServiceAccount variant needs the ServiceAccount of a pod
                 // that has not opted in; admission only looks up opted-in pods.
@@ -103,9 +105,11 @@ fn agrees_with_the_core_on_the_lint_table() {
             let response = policy.validate(everything_allowed(service_accounts.clone()), &settings, &admission_request(&value, "CREATE"));
             let accepted = response["accepted"].as_bool().unwrap();
             let message = response["message"].as_str().unwrap_or("");
-            let should_accept = errors.is_empty() && !sa_missing;
+            // A missing ServiceAccount is WI004, a warning by default, in
+            // validate mode.
+            let should_accept = errors.is_empty();
             if accepted != should_accept || errors.iter().any(|r| !message.contains(&format!("[{r}]"))) {
-                failures.push(format!("{} object {index} ({}): core errors {errors:?}, SA missing {sa_missing}; policy said {response}", case.name, object.kind));
+                failures.push(format!("{} object {index} ({}): core errors {errors:?}; policy said {response}", case.name, object.kind));
             }
         }
     }
@@ -266,4 +270,64 @@ fn huge_and_hostile_requests_get_an_answer_not_a_trap() {
         assert_eq!(response["accepted"], false, "{object}: {response}");
         assert!(response["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
+}
+
+/// The schema users validate against and `validate_settings` accept and
+/// refuse the same values, on a table of edge cases (signs, spaces, sizes,
+/// letter case, empty entries).
+#[test]
+fn schema_and_validate_settings_agree_on_edge_values() {
+    let policy = Policy::load();
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(repo_root().join("bundles/kubewarden/settings.schema.json")).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let guid = "5a4f7c1e-2b3d-4e5f-8a9b-0c1d2e3f4a5b";
+    let long_sa = format!("{}.{}.{}.{}", "a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(63));
+    let default_client_id = |key: String| {
+        let mut ids = serde_json::Map::new();
+        ids.insert(key, json!(guid));
+        json!({ "defaultClientIds": ids })
+    };
+    let table: Vec<(Value, bool)> = vec![
+        (Value::Null, true),
+        (json!({}), true),
+        (json!([]), false),
+        (json!({"kubernetesVersion": "1.32"}), true),
+        (json!({"kubernetesVersion": "v1.32.4"}), true),
+        (json!({"kubernetesVersion": "1.33+"}), true),
+        (json!({"kubernetesVersion": " 1.32"}), false),
+        (json!({"kubernetesVersion": "+1.32"}), false),
+        (json!({"kubernetesVersion": "1.99999999999"}), false),
+        (json!({"kubernetesVersion": "1.32 "}), false),
+        (json!({"kubernetesVersion": "1"}), false),
+        (json!({"authorityHost": "https://login.microsoftonline.us/"}), true),
+        (json!({"authorityHost": "https:///x"}), false),
+        (json!({"authorityHost": "https://x?y"}), false),
+        (json!({"tenantId": guid}), true),
+        (json!({"tenantId": format!(" {guid}")}), false),
+        (json!({"rules": {"WI012": "off"}}), true),
+        (json!({"rules": {"WI014": "warning"}}), true),
+        (json!({"rules": {"wi012": "off"}}), false),
+        (json!({"rules": {"WI012": "Off"}}), false),
+        (json!({"allowedClientIds": {"finance": [guid]}}), true),
+        (json!({"allowedClientIds": {"*": [guid]}}), true),
+        (json!({"allowedClientIds": {"finance": []}}), false),
+        (json!({"allowedClientIds": {"finance": [guid.to_uppercase()]}}), true),
+        (json!({"defaultClientIds": {"finance/a.b": guid}}), true),
+        (json!({"defaultClientIds": {"finance/a..b": guid}}), false),
+        (json!({"defaultClientIds": {"finance/.a": guid}}), false),
+        (json!({"defaultClientIds": {"finance/a-": guid}}), false),
+        (default_client_id(format!("finance/{long_sa}")), false),
+        (default_client_id(format!("finance/{}", &long_sa[..253])), true),
+        (json!({"defaultClientIds": {"Finance/a": guid}}), false),
+    ];
+    let mut failures = Vec::new();
+    for (settings, valid) in table {
+        let by_schema = validator.is_valid(&settings);
+        let answer = policy.call(Arc::new(Cluster { objects: vec![], allowed: BTreeSet::new() }), "validate_settings", settings.to_string().as_bytes());
+        let by_policy = answer["valid"] == true;
+        if by_schema != valid || by_policy != valid {
+            failures.push(format!("{settings}: expected valid={valid}, schema says {by_schema}, validate_settings says {answer}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

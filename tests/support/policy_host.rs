@@ -35,13 +35,16 @@ impl Cluster {
         }
         let name = req["name"].as_str().unwrap_or("");
         let namespace = req["namespace"].as_str().unwrap_or("");
-        self.objects
-            .iter()
-            .find(|o| o["kind"] == kind && o["metadata"]["name"] == name && o["metadata"]["namespace"] == namespace)
+        // A fixture can make the host answer a lookup with any object (a
+        // misbehaving host): annotate it `test.wi-policy/answers-lookup-for: NAME`.
+        let stand_in = self.objects.iter().find(|o| o["metadata"]["annotations"]["test.wi-policy/answers-lookup-for"] == name);
+        stand_in
+            .or_else(|| self.objects.iter().find(|o| o["kind"] == kind && o["metadata"]["name"] == name && o["metadata"]["namespace"] == namespace))
             .map(|o| serde_json::to_vec(o).unwrap())
             .ok_or_else(|| {
-                // What kube-rs reports for a 404 from the API server.
-                format!("ApiError: serviceaccounts {name:?} not found: NotFound (ErrorResponse {{ status: \"Failure\", message: \"serviceaccounts \\\"{name}\\\" not found\", reason: \"NotFound\", code: 404 }})").into()
+                // policy-evaluator's words for a 404 (it asks with
+                // `get_opt`; callback_handler/kubernetes/client.rs).
+                format!("Callback evaluation failure: Cannot find {api_version}/{kind} named '{name}' inside of namespace 'Some({namespace:?})'").into()
             })
     }
 }

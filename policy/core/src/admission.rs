@@ -129,7 +129,7 @@ impl Settings {
             options::check_allowed_client_ids(namespace, ids).map_err(setting)?;
         }
         for (code, level) in &self.rules {
-            if rules::find(code).is_none() {
+            if !rules::ALL.iter().any(|r| r.code == code) {
                 return Err(field_error("rules", format!("{code:?} is not a rule code (see `kubectl wi rules`)")));
             }
             if !matches!(level.as_str(), "error" | "warning" | "off") {
@@ -189,12 +189,34 @@ fn is_pod(object: &Object) -> bool {
     matches!(object.role, Role::Workload { template: "" })
 }
 
-/// `(namespace, name)` of the ServiceAccount to fetch before [`Policy::review`],
-/// for an opted-in pod or pod template.
-pub fn service_account_to_look_up(object: &Value, request_namespace: &str) -> Option<(String, String)> {
-    let object = admitted_object(object, request_namespace).ok()?;
+/// `(namespace, name)` of the ServiceAccount to fetch before
+/// [`Policy::review`] (an opted-in pod or pod template being created or
+/// updated), given the AdmissionReview `request`.
+pub fn service_account_to_look_up(request: &Value) -> Option<(String, String)> {
+    let operation = request.get("operation").and_then(Value::as_str)?;
+    if !matches!(operation, "CREATE" | "UPDATE") {
+        return None;
+    }
+    let namespace = request.get("namespace").and_then(Value::as_str).unwrap_or("");
+    let object = admitted_object(request.get("object")?, namespace).ok()?;
     let name = opted_in_service_account(&object)?;
     Some((object.namespace, name))
+}
+
+/// Rules whose findings on the looked-up ServiceAccount are judged at pod
+/// admission too: its client ID is what the pod would be injected with, and
+/// ServiceAccounts that existed before the policy (or that its rules do not
+/// match) must not bypass the allow-list.
+const LOOKED_UP_SERVICE_ACCOUNT_RULES: &[&str] = &["WI005", "WI040"];
+
+/// Rules that compare a pod with what the webhook would inject today (from
+/// today's ServiceAccount and layout). On a pod UPDATE what they see is what
+/// the webhook injected at CREATE, so they do not apply.
+const INJECTION_RULES: &[&str] = &["WI010", "WI013"];
+
+/// The group of an `apiVersion` (`apps/v1` -> `apps`, `v1` -> ``).
+fn api_group(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("")
 }
 
 /// The request's object, in the request's namespace: pods created by
@@ -233,11 +255,40 @@ impl Policy {
         }
     }
 
-    /// Decides on one admission request's object.
-    pub fn review(&self, operation: &str, request_namespace: &str, object: &Value, lookup: ServiceAccountLookup) -> Decision {
-        if !matches!(operation, "CREATE" | "UPDATE") {
-            return Decision::accept(vec![], None);
+    /// Decides on one AdmissionReview `request` (its `operation`,
+    /// `namespace`, `kind` and `object`), with the outcome of the
+    /// ServiceAccount lookup [`service_account_to_look_up`] asked for.
+    ///
+    /// How the life of a workload is treated:
+    /// - `DELETE` and `CONNECT` are accepted; an operation Kubernetes does
+    ///   not send (`create`) is refused.
+    /// - An `UPDATE` of an object being deleted (`deletionTimestamp` set) is
+    ///   accepted: removing finalizers must never be blocked.
+    /// - A pod `UPDATE` cannot change what the webhook injected at CREATE
+    ///   (a pod's spec is immutable, and the webhook acts on CREATE only):
+    ///   the injected variables and volume are not judged against today's
+    ///   ServiceAccount or layout (WI010, WI013), and the other findings are
+    ///   warnings, never a rejection.
+    /// - A missing ServiceAccount refuses only a Pod CREATE the policy must
+    ///   mutate (as the webhook does); otherwise it is WI004 at the level the
+    ///   settings give it (a warning by default).
+    pub fn review(&self, request: &Value, lookup: ServiceAccountLookup) -> Decision {
+        let operation = request.get("operation").and_then(Value::as_str).unwrap_or("");
+        match operation {
+            "CREATE" | "UPDATE" => {}
+            "DELETE" | "CONNECT" => return Decision::accept(vec![], None),
+            other => {
+                return Decision::reject(
+                    format!("unknown admission operation {other:?}: Kubernetes sends CREATE, UPDATE, DELETE or CONNECT"),
+                    Some(400),
+                    vec![],
+                );
+            }
         }
+        let request_namespace = request.get("namespace").and_then(Value::as_str).unwrap_or("");
+        let Some(object) = request.get("object").filter(|o| !o.is_null()) else {
+            return Decision::reject(format!("the {operation} request carries no object"), Some(400), vec![]);
+        };
         let object = match admitted_object(object, request_namespace) {
             Ok(o) => o,
             Err(e) => return Decision::reject(format!("cannot read the object: {}", e.message), Some(400), vec![]),
@@ -245,6 +296,29 @@ impl Policy {
         if !object.doc.value.get("metadata").is_some_and(Value::is_object) {
             return Decision::reject(format!("{} has no metadata", object.kind), Some(400), vec![]);
         }
+        // An object that names its kind must be what the request says it is.
+        let names_kind = object.doc.value.get("kind").is_some_and(Value::is_string);
+        if let Some(kind) = request.get("kind").filter(|k| k.is_object() && names_kind) {
+            let said_kind = kind.get("kind").and_then(Value::as_str).unwrap_or("");
+            let said_group = kind.get("group").and_then(Value::as_str).unwrap_or("");
+            let api_version = object.doc.value.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+            if said_kind != object.kind || said_group != api_group(api_version) {
+                return Decision::reject(
+                    format!(
+                        "request.kind is {said_group}/{said_kind} but the object is {api_version} {}: refusing an object that does not match its request",
+                        object.kind
+                    ),
+                    Some(400),
+                    vec![],
+                );
+            }
+        }
+        let deleting = object.doc.value.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null());
+        if operation == "UPDATE" && deleting {
+            return Decision::accept(vec![], None);
+        }
+        let pod_update = operation == "UPDATE" && is_pod(&object);
+        let must_mutate = self.settings.mutate && operation == "CREATE" && is_pod(&object);
         if object.role == Role::Other {
             let api_version = object.doc.value.get("apiVersion").and_then(Value::as_str).unwrap_or("");
             return Decision::reject(
@@ -255,13 +329,35 @@ impl Policy {
         }
         let mut warnings = Vec::new();
         let sa_name = opted_in_service_account(&object);
+        let mut missing_service_account = None;
+        let mut lookup_unusable = false;
         let service_account = match (lookup, &sa_name) {
-            (ServiceAccountLookup::Found(sa), _) => Some(sa),
+            (ServiceAccountLookup::Found(sa), Some(name)) => {
+                let is_service_account = sa.get("kind").and_then(Value::as_str) == Some("ServiceAccount")
+                    && sa.pointer("/metadata/name").and_then(Value::as_str) == Some(name.as_str());
+                if is_service_account {
+                    Some(sa)
+                } else {
+                    warnings.push(format!(
+                        "the lookup of ServiceAccount {name:?} returned something that is not that ServiceAccount: ServiceAccount checks skipped, nothing injected"
+                    ));
+                    lookup_unusable = true;
+                    None
+                }
+            }
             (ServiceAccountLookup::NotFound, Some(name)) => {
-                return Decision::reject(format!("serviceaccounts {name:?} not found"), Some(400), warnings);
+                if must_mutate {
+                    return Decision::reject(format!("serviceaccounts {name:?} not found"), Some(400), warnings);
+                }
+                missing_service_account = Some(format!("ServiceAccount `{}/{name}` does not exist in the cluster", object.namespace));
+                None
             }
             (ServiceAccountLookup::Failed(e), Some(name)) => {
-                return Decision::reject(format!("failed to get service account {name:?}: {e}"), Some(400), warnings);
+                if must_mutate {
+                    return Decision::reject(format!("failed to get service account {name:?}: {e}"), Some(400), warnings);
+                }
+                warnings.push(format!("failed to get service account {name:?}: {e}: ServiceAccount checks skipped"));
+                None
             }
             (ServiceAccountLookup::NotPermitted, Some(name)) => {
                 let key = format!("{}/{name}", object.namespace);
@@ -302,19 +398,30 @@ impl Policy {
             issuer: None,
         };
         let mut errors = Vec::new();
+        let mut judge = |rule: &str, severity: Severity, text: String| match self.level(rule, severity) {
+            Level::Error if !pod_update => errors.push(text),
+            Level::Error | Level::Warning => warnings.push(text),
+            Level::Off => {}
+        };
+        if let Some(missing) = missing_service_account {
+            judge("WI004", Severity::Warning, format!("[WI004] {missing}; the webhook refuses its pods until it exists"));
+        }
         for finding in rules::run(&objects, &options) {
-            // Only the admitted object is judged; lookups replace the
-            // inputs-based rules (a missing ServiceAccount was handled above,
-            // other objects are not visible at admission).
-            if finding.object != 0 || ADMISSION_SKIPPED.contains(&finding.rule) {
+            // The admitted object is judged, and the looked-up
+            // ServiceAccount's client ID; lookups replace the inputs-based
+            // rules (other objects are not visible at admission).
+            let judged = match finding.object {
+                0 => !ADMISSION_SKIPPED.contains(&finding.rule) && !(pod_update && INJECTION_RULES.contains(&finding.rule)),
+                _ => LOOKED_UP_SERVICE_ACCOUNT_RULES.contains(&finding.rule),
+            };
+            if !judged {
                 continue;
             }
-            let text = format!("[{}] {}", finding.rule, finding.message);
-            match self.level(finding.rule, finding.severity) {
-                Level::Error => errors.push(text),
-                Level::Warning => warnings.push(text),
-                Level::Off => {}
-            }
+            let text = match finding.object {
+                0 => format!("[{}] {}", finding.rule, finding.message),
+                i => format!("[{}] ServiceAccount `{}/{}`: {}", finding.rule, objects[i].namespace, objects[i].name, finding.message),
+            };
+            judge(finding.rule, finding.severity, text);
         }
         if !errors.is_empty() {
             return Decision::reject(errors.join("; "), None, warnings);
@@ -324,7 +431,7 @@ impl Policy {
         let object = &objects[0];
         // Like the webhook (registered for CREATE only): a running pod's spec
         // is immutable, so injecting on UPDATE would only make it fail.
-        if self.settings.mutate && operation == "CREATE" && is_pod(object) && sa_name.is_some() {
+        if must_mutate && sa_name.is_some() && !lookup_unusable {
             if let (Some(sa), Some(name)) = (&service_account, &sa_name) {
                 let mut pod = object.doc.value.clone();
                 let options = MutateOptions {

@@ -148,7 +148,11 @@ pub fn mutate_pod(pod: &mut Value, service_account: Option<&Value>, sa_name: &st
     let layout = options.layout;
     let volume_name = match layout {
         Layout::Classic => CLASSIC_VOLUME.to_string(),
-        Layout::V1_6 => v1_6_volume_name(&pod_name(&metadata)),
+        // Mutated again (reinvocationPolicy: IfNeeded) after another webhook
+        // gave the pod its name: keep the token volume the first pass added
+        // instead of adding a second at the same mount path, which the API
+        // server refuses (upstream issue #1744).
+        Layout::V1_6 => existing_v1_6_volume(spec).unwrap_or_else(|| v1_6_volume_name(&pod_name(&metadata))),
     };
     let desired_env = [
         (ENV_CLIENT_ID, client_id.to_string()),
@@ -178,6 +182,18 @@ pub fn mutate_pod(pod: &mut Value, service_account: Option<&Value>, sa_name: &st
     }
     add_volume(spec, &volume_name, expiration, layout)?;
     Ok(warnings)
+}
+
+/// The name of a v1.6 token volume the pod already has.
+fn existing_v1_6_volume(spec: &Map<String, Value>) -> Option<String> {
+    let volumes = spec.get("volumes")?.as_array()?;
+    volumes.iter().find_map(|v| {
+        let name = v.get("name")?.as_str()?;
+        let is_token = v.pointer("/projected/sources").and_then(Value::as_array).is_some_and(|sources| {
+            sources.iter().any(|s| s.pointer("/serviceAccountToken/path").and_then(Value::as_str) == Some(Layout::V1_6.token_path()))
+        });
+        (name.starts_with(V1_6_VOLUME_PREFIX) && is_token).then(|| name.to_string())
+    })
 }
 
 /// The list at `field` of `parent` (created when absent); `path` names the

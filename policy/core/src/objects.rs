@@ -53,7 +53,8 @@ pub struct FederatedCredential {
     pub name_pointer: String,
     /// The identity it is attached to; see [`Identity::key`].
     pub identity: Option<String>,
-    /// `None` when ASO reads the issuer from a ConfigMap (`issuerFromConfig`).
+    /// `None` when ASO reads the issuer from a ConfigMap (`issuerFromConfig`);
+    /// the same holds for the subject (`subjectFromConfig`).
     pub issuer: Option<String>,
     pub issuer_pointer: String,
     pub subject: Option<String>,

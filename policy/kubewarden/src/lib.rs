@@ -51,7 +51,9 @@ fn look_up(namespace: &str, name: &str) -> ServiceAccountLookup {
             // contextAwareResources.
             if text.contains("has not been granted access") {
                 ServiceAccountLookup::NotPermitted
-            } else if text.contains("NotFound") || text.contains("not found") {
+            } else if text.contains("Cannot find ") || text.contains("NotFound") || text.contains("not found") {
+                // policy-evaluator's words for a 404 (`Cannot find v1/
+                // ServiceAccount named ...`); kube's own for older hosts.
                 ServiceAccountLookup::NotFound
             } else {
                 ServiceAccountLookup::Failed(text)
@@ -75,17 +77,11 @@ fn validate(payload: &[u8]) -> CallResult {
     let Some(admission) = request.get("request").filter(|r| r.is_object()) else {
         return reject("the validation request has no `request` object".into());
     };
-    let operation = admission.get("operation").and_then(Value::as_str).unwrap_or("");
-    let namespace = admission.get("namespace").and_then(Value::as_str).unwrap_or("");
-    let object = admission.get("object").cloned().unwrap_or(Value::Null);
-    let lookup = match operation {
-        "CREATE" | "UPDATE" => match service_account_to_look_up(&object, namespace) {
-            Some((ns, name)) => look_up(&ns, &name),
-            None => ServiceAccountLookup::NotNeeded,
-        },
-        _ => ServiceAccountLookup::NotNeeded,
+    let lookup = match service_account_to_look_up(admission) {
+        Some((ns, name)) => look_up(&ns, &name),
+        None => ServiceAccountLookup::NotNeeded,
     };
-    respond(policy.review(operation, namespace, &object, lookup))
+    respond(policy.review(admission, lookup))
 }
 
 fn validate_settings(payload: &[u8]) -> CallResult {

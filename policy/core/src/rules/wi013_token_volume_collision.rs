@@ -68,6 +68,29 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         for (container_pointer, container) in pod.injected_containers() {
             let cname = container.get("name").and_then(Value::as_str).unwrap_or("");
             let mounts = container.get("volumeMounts").and_then(Value::as_array);
+            // Two token volumes at the token path: what a v1.6.0 webhook
+            // leaves when it is invoked again after another webhook named the
+            // pod. The API server refuses duplicate mount paths.
+            let at_token_path: Vec<usize> = mounts
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .filter(|(_, m)| {
+                    let name = m.get("name").and_then(Value::as_str).unwrap_or("");
+                    let path = m.get("mountPath").and_then(Value::as_str).unwrap_or("");
+                    reserved(name) && path.trim_end_matches('/') == mount_path
+                })
+                .map(|(i, _)| i)
+                .collect();
+            for &i in at_token_path.iter().skip(1) {
+                out.push(Finding::new(
+                    &RULE,
+                    pod.index,
+                    format!("{container_pointer}/volumeMounts/{i}/mountPath"),
+                    format!("container `{cname}` mounts {} token volumes at {mount_path}; the API server refuses duplicate mount paths", at_token_path.len()),
+                    "keep one token volume and its mount (re-create the pod from a template without injected volumes)",
+                ));
+            }
             for (i, mount) in mounts.into_iter().flatten().enumerate() {
                 let name = mount.get("name").and_then(Value::as_str).unwrap_or("");
                 let path = mount.get("mountPath").and_then(Value::as_str).unwrap_or("");

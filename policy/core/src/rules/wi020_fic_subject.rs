@@ -54,8 +54,11 @@ pub(crate) fn parse_subject(subject: &str) -> Result<(&str, &str), String> {
 }
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    for (index, _, fic) in cx.inventory.federated_credentials() {
+    for (index, object, fic) in cx.inventory.federated_credentials() {
         let problem = match &fic.subject {
+            // ASO reads the subject from a ConfigMap (`subjectFromConfig`):
+            // unknowable here.
+            None if object.doc.value.pointer("/spec/subjectFromConfig").is_some() => continue,
             None => "has no subject".to_string(),
             Some(subject) => match parse_subject(subject) {
                 Ok(_) => continue,
