@@ -327,3 +327,101 @@ fn mutate_without_a_tenant_says_so() {
     let with = run_cli(&["mutate", "-f", "tests/fixtures/mutate/no-tenant-no-variable.yaml", "--tenant-id", "11111111-2222-4333-8444-555555555555"], None);
     assert!(!stderr(&with).contains("warning"), "{}", stderr(&with));
 }
+
+const SA_AND_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: app\n  labels:\n    azure.workload.identity/use: \"true\"\nspec:\n  serviceAccountName: sa\n  containers:\n  - name: c\n    image: nginx\n";
+
+fn service_account(client_id: &str) -> String {
+    format!("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n  namespace: app\n  annotations:\n    azure.workload.identity/client-id: \"{client_id}\"\n---\n")
+}
+
+#[test]
+fn a_service_account_written_twice_is_chosen_by_content_not_by_names_or_order() {
+    let dir = scratch("twice");
+    std::fs::create_dir_all(dir.join("o")).unwrap();
+    std::fs::write(dir.join("o/a.yaml"), service_account("11111111-1111-4111-8111-111111111111")).unwrap();
+    std::fs::write(dir.join("o/b.yaml"), service_account("22222222-2222-4222-8222-222222222222") + SA_AND_POD).unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["mutate", "--tenant-id", "72f988bf-86f1-41af-91ab-2d7cd011db47", "-o", "json"];
+        all.extend(args);
+        let out = Command::new(kubectl_wi()).args(&all).current_dir(&dir).env("KUBECTL_WI_CACHE_DIR", repo_root().join("target/test-cache")).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+        list["items"].as_array().unwrap().iter().find(|o| o["kind"] == "Pod").unwrap()["spec"]["containers"][0]["env"][0]["value"].clone()
+    };
+    let first = run(&["-f", "./o/b.yaml", "-f", "o"]);
+    assert_eq!(first, run(&["-f", "o", "-f", "./o/b.yaml"]));
+    assert_eq!(first, run(&["-f", "o/b.yaml", "-f", "o/a.yaml"]));
+}
+
+#[test]
+fn hard_links_and_stdin_redirected_from_a_given_file_are_read_once() {
+    let dir = scratch("hardlink");
+    let good = repo_root().join("bundles/examples/good/workload.yaml");
+    std::fs::copy(&good, dir.join("g.yaml")).unwrap();
+    std::fs::hard_link(dir.join("g.yaml"), dir.join("g2.yaml")).unwrap();
+    let once = run_cli(&["lint", "-f", dir.join("g.yaml").to_str().unwrap()], None);
+    assert_eq!(once.status.code(), Some(0), "{}", String::from_utf8_lossy(&once.stdout));
+    let twice = run_cli(&["lint", "-f", dir.join("g.yaml").to_str().unwrap(), "-f", dir.join("g2.yaml").to_str().unwrap()], None);
+    assert_eq!(twice.status.code(), Some(0), "{}", String::from_utf8_lossy(&twice.stdout));
+    let redirected = Command::new(kubectl_wi())
+        .args(["lint", "-f", "-", "-f", dir.join("g.yaml").to_str().unwrap()])
+        .stdin(std::fs::File::open(dir.join("g.yaml")).unwrap())
+        .env("KUBECTL_WI_CACHE_DIR", repo_root().join("target/test-cache"))
+        .output()
+        .unwrap();
+    assert_eq!(redirected.status.code(), Some(0), "{}", String::from_utf8_lossy(&redirected.stdout));
+    // `-f /dev/stdin` reads the pipe.
+    let piped = run_cli(&["lint", "-f", "/dev/stdin", "-o", "json"], Some(std::fs::read(&good).unwrap().as_slice()));
+    assert_eq!(piped.status.code(), Some(0), "{}", stderr(&piped));
+}
+
+#[test]
+fn the_namespace_flag_is_checked() {
+    for bad in ["", "Bad NS!", "é", &"a".repeat(64)] {
+        let out = run_cli(&["lint", "-n", bad, "-f", "bundles/examples/good"], None);
+        assert_eq!(out.status.code(), Some(2), "-n {bad:?}");
+        assert!(stderr(&out).contains("--namespace"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn an_unquoted_proxy_port_is_an_input_error_with_its_rule() {
+    let dir = scratch("proxy-port");
+    let path = dir.join("p.yaml");
+    let pod = SA_AND_POD.replace("  labels:\n", "  annotations:\n    azure.workload.identity/inject-proxy-sidecar: \"true\"\n    azure.workload.identity/proxy-sidecar-port: 8000\n  labels:\n");
+    std::fs::write(&path, service_account("11111111-1111-4111-8111-111111111111") + &pod).unwrap();
+    let out = run_cli(&["mutate", "-f", path.to_str().unwrap(), "--tenant-id", "72f988bf-86f1-41af-91ab-2d7cd011db47"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("[WI009]"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_fifo_in_the_cache_does_not_hang_the_tool() {
+    let dir = scratch("cache-fifo");
+    let cache = dir.join("cache");
+    let run = || {
+        let mut child = Command::new(kubectl_wi())
+            .args(["lint", "-f", "tests/fixtures/lint/WI003-clean.yaml"])
+            .current_dir(repo_root())
+            .env("KUBECTL_WI_CACHE_DIR", &cache)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status.code();
+            }
+            if start.elapsed() > std::time::Duration::from_secs(60) {
+                let _ = child.kill();
+                panic!("kubectl-wi hung on a FIFO in its cache");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    assert_eq!(run(), Some(0));
+    let artifact = std::fs::read_dir(&cache).unwrap().next().unwrap().unwrap().path();
+    std::fs::remove_file(&artifact).unwrap();
+    assert!(Command::new("mkfifo").arg(&artifact).status().unwrap().success());
+    assert_eq!(run(), Some(0));
+}

@@ -30,15 +30,7 @@ fn answers_every_admission_fixture_exactly() {
     let mut failures = Vec::new();
     for path in paths {
         let case: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let cluster = Arc::new(Cluster {
-            objects: case["cluster"].as_array().cloned().unwrap_or_default(),
-            allowed: case["contextAwareResources"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|r| format!("{}/{}", r["apiVersion"].as_str().unwrap(), r["kind"].as_str().unwrap()))
-                .collect(),
-        });
+        let cluster = Arc::new(Cluster::of_fixture(&case));
         let got = match case.get("rawPayload") {
             Some(raw) => policy.call(cluster, "validate", raw.as_str().unwrap().as_bytes()),
             None => policy.validate(cluster, &case["settings"], &case["request"]),
@@ -302,6 +294,13 @@ fn schema_and_validate_settings_agree_on_edge_values() {
         (json!({"authorityHost": "https://login.microsoftonline.us/"}), true),
         (json!({"authorityHost": "https:///x"}), false),
         (json!({"authorityHost": "https://x?y"}), false),
+        (json!({"authorityHost": "https://a.com:99999/"}), false),
+        (json!({"authorityHost": "https://a..com/"}), false),
+        (json!({"authorityHost": "https://a.com/%zz"}), false),
+        (json!({"authorityHost": "https://login.microsoftonline.com:443/x%20y"}), true),
+        (json!({"kubernetesVersion": "1.32.4.5"}), false),
+        (json!({"kubernetesVersion": "1.32++"}), false),
+        (json!({"kubernetesVersion": "1.28.5-eks-5e0fdde"}), true),
         (json!({"tenantId": guid}), true),
         (json!({"tenantId": format!(" {guid}")}), false),
         (json!({"rules": {"WI012": "off"}}), true),

@@ -204,17 +204,7 @@ fn annotated_module_runs_in_the_wapc_host() {
     paths.sort();
     for path in paths {
         let case: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let cluster = || {
-            Arc::new(Cluster {
-                objects: case["cluster"].as_array().cloned().unwrap_or_default(),
-                allowed: case["contextAwareResources"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|r| format!("{}/{}", r["apiVersion"].as_str().unwrap(), r["kind"].as_str().unwrap()))
-                    .collect(),
-            })
-        };
+        let cluster = || Arc::new(Cluster::of_fixture(&case));
         let answer = |policy: &Policy| match case.get("rawPayload") {
             Some(raw) => policy.call(cluster(), "validate", raw.as_str().unwrap().as_bytes()),
             None => policy.validate(cluster(), &case["settings"], &case["request"]),

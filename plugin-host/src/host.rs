@@ -131,6 +131,11 @@ fn crc32(bytes: &[u8]) -> [u8; 4] {
 /// CRC-32 of a file, read in pieces: the artifact is never held in memory
 /// twice.
 fn file_digest(path: &Path) -> std::io::Result<[u8; 4]> {
+    // Only a regular file of this program's: a FIFO or a link to
+    // `/dev/zero` planted in the cache would block or never end.
+    if !fs::symlink_metadata(path)?.file_type().is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
     let mut file = fs::File::open(path)?;
     let mut hasher = crc32fast::Hasher::new();
     let mut buffer = vec![0; 256 * 1024];

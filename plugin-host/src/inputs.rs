@@ -157,11 +157,51 @@ fn too_large(name: &str) -> ReadError {
     ReadError::new(name, format!("file is larger than the {} MiB limit", MAX_FILE_BYTES / (1024 * 1024)))
 }
 
+/// What makes a file the same file however it is reached: device and inode
+/// (hard links, bind mounts, `/dev/stdin`, stdin redirected from a file
+/// also named by `-f`); the canonical path where there are no inodes.
+#[derive(PartialEq, Eq, Hash)]
+enum FileId {
+    #[cfg(unix)]
+    Inode(u64, u64),
+    #[cfg_attr(unix, allow(dead_code))]
+    Path(PathBuf),
+}
+
+fn file_id(handle: &fs::File, path: &Path) -> std::io::Result<FileId> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let _ = path;
+        let meta = handle.metadata()?;
+        Ok(FileId::Inode(meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = handle;
+        Ok(FileId::Path(fs::canonicalize(path)?))
+    }
+}
+
+/// Standard input's identity: a file redirected in (`< f.yaml`) is that file.
+fn stdin_id() -> Option<FileId> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        let handle = fs::File::from(std::io::stdin().as_fd().try_clone_to_owned().ok()?);
+        file_id(&handle, Path::new("/dev/stdin")).ok()
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
 /// Reads every input named by `-f`, in the order given, each real file once
 /// under the first name it was reached by.
 pub fn read_all(paths: &[String], recursive: bool) -> Result<Vec<SourceFile>, ReadError> {
     let mut files = Vec::new();
-    let mut read: HashSet<PathBuf> = HashSet::new();
+    let mut read: HashSet<FileId> = HashSet::new();
     let mut stdin_used = false;
     for arg in paths {
         if arg == "-" {
@@ -169,6 +209,11 @@ pub fn read_all(paths: &[String], recursive: bool) -> Result<Vec<SourceFile>, Re
                 return Err(ReadError::new(STDIN_NAME, "`-f -` given more than once"));
             }
             stdin_used = true;
+            if let Some(id) = stdin_id() {
+                if !read.insert(id) {
+                    continue;
+                }
+            }
             let content = read_limited(STDIN_NAME, std::io::stdin().lock())?;
             files.push(SourceFile { name: STDIN_NAME.into(), content });
             continue;
@@ -189,15 +234,17 @@ pub fn read_all(paths: &[String], recursive: bool) -> Result<Vec<SourceFile>, Re
         }
         for file in found {
             let name = file.display().to_string();
-            let canonical = fs::canonicalize(&file).map_err(|e| ReadError::io(name.as_str(), "", &e))?;
-            if !read.insert(canonical) {
+            let handle = fs::File::open(&file).map_err(|e| ReadError::io(name.as_str(), "", &e))?;
+            let id = file_id(&handle, &file).map_err(|e| ReadError::io(name.as_str(), "", &e))?;
+            if !read.insert(id) {
                 continue;
             }
-            let size = fs::metadata(&file).map_err(|e| ReadError::io(name.as_str(), "", &e))?.len();
+            // A pipe (`-f /dev/stdin`, `-f <(cmd)`) has no size; reading is
+            // bounded either way.
+            let size = handle.metadata().map_err(|e| ReadError::io(name.as_str(), "", &e))?.len();
             if size > MAX_FILE_BYTES {
                 return Err(too_large(&name));
             }
-            let handle = fs::File::open(&file).map_err(|e| ReadError::io(name.as_str(), "", &e))?;
             let content = read_limited(&name, handle)?;
             files.push(SourceFile { name, content });
         }

@@ -105,7 +105,10 @@ fn merge_allowed(entries: Vec<(String, Vec<String>)>) -> Vec<(String, Vec<String
 
 fn parse_allowed(text: &str) -> Result<(String, Vec<String>), String> {
     let (namespace, ids) = text.split_once('=').ok_or("expected NAMESPACE=GUID[,GUID...]")?;
-    Ok((namespace.to_string(), ids.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()))
+    // `ns=` stays an empty list and `ns=a,,b` keeps its empty entry: the core
+    // refuses both, naming the flag.
+    let ids: Vec<String> = if ids.is_empty() { Vec::new() } else { ids.split(',').map(str::to_string).collect() };
+    Ok((namespace.to_string(), ids))
 }
 
 #[derive(Args)]
@@ -313,7 +316,7 @@ fn run(cli: Cli) -> Result<u8> {
                     Ok(0)
                 }
                 None => {
-                    eprintln!("kubectl wi: no rule {code:?}; `kubectl wi rules` lists them");
+                    eprintln!("kubectl wi: error: no rule {code:?}; `kubectl wi rules` lists them");
                     Ok(EXIT_INPUT)
                 }
             }

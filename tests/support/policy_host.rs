@@ -24,6 +24,20 @@ pub struct Cluster {
 }
 
 impl Cluster {
+    /// The cluster of an AdmissionReview fixture: its `cluster` objects and
+    /// the grants of its `contextAwareResources`.
+    pub fn of_fixture(case: &Value) -> Cluster {
+        Cluster {
+            objects: case["cluster"].as_array().cloned().unwrap_or_default(),
+            allowed: case["contextAwareResources"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| format!("{}/{}", r["apiVersion"].as_str().unwrap_or(""), r["kind"].as_str().unwrap_or("")))
+                .collect(),
+        }
+    }
+
     fn get_resource(&self, payload: &[u8]) -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> {
         let req: Value = serde_json::from_slice(payload)?;
         let (api_version, kind) = (req["api_version"].as_str().unwrap_or(""), req["kind"].as_str().unwrap_or(""));
@@ -38,6 +52,10 @@ impl Cluster {
         // A fixture can make the host answer a lookup with any object (a
         // misbehaving host): annotate it `test.wi-policy/answers-lookup-for: NAME`.
         let stand_in = self.objects.iter().find(|o| o["metadata"]["annotations"]["test.wi-policy/answers-lookup-for"] == name);
+        // ...or fail it with a host error: `test.wi-policy/lookup-fails-with: TEXT`.
+        if let Some(error) = stand_in.and_then(|o| o["metadata"]["annotations"]["test.wi-policy/lookup-fails-with"].as_str()) {
+            return Err(error.to_string().into());
+        }
         stand_in
             .or_else(|| self.objects.iter().find(|o| o["kind"] == kind && o["metadata"]["name"] == name && o["metadata"]["namespace"] == namespace))
             .map(|o| serde_json::to_vec(o).unwrap())

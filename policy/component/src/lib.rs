@@ -97,6 +97,7 @@ impl wit::Guest for Component {
             Some(v) => Some(wi_core::options::parse_kubernetes_version(v).map_err(refuse)?),
         };
         wi_core::options::check_webhook_options(options.tenant_id.as_deref(), options.authority_host.as_deref()).map_err(refuse)?;
+        wi_core::options::check_namespace(&options.default_namespace).map_err(refuse)?;
         let options = wi_core::MutateOptions {
             layout: layout(options.layout),
             tenant_id: options.tenant_id,

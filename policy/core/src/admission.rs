@@ -176,11 +176,31 @@ pub struct Decision {
 
 impl Decision {
     fn accept(warnings: Vec<String>, mutated_object: Option<Value>) -> Self {
-        Decision { accepted: true, message: None, code: None, warnings, mutated_object }
+        Decision { accepted: true, message: None, code: None, warnings: shown_warnings(warnings), mutated_object }
     }
     fn reject(message: String, code: Option<u16>, warnings: Vec<String>) -> Self {
-        Decision { accepted: false, message: Some(message), code, warnings, mutated_object: None }
+        Decision { accepted: false, message: Some(printable(&message)), code, warnings: shown_warnings(warnings), mutated_object: None }
     }
+}
+
+/// Warnings the API server will pass on: it drops a warning holding control
+/// characters without a word, and a response with thousands of them helps
+/// no one.
+const MAX_WARNINGS: usize = 20;
+
+fn shown_warnings(warnings: Vec<String>) -> Vec<String> {
+    let total = warnings.len();
+    let mut shown: Vec<String> = warnings.iter().take(MAX_WARNINGS).map(|w| printable(w)).collect();
+    if total > MAX_WARNINGS {
+        shown.push(format!("... and {} more warnings", total - MAX_WARNINGS));
+    }
+    shown
+}
+
+/// Text with control characters (newlines from host errors, names from
+/// the object) replaced by spaces.
+fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
 }
 
 /// The pod kinds the webhook mutates at admission: Pods only (templates are
@@ -199,6 +219,9 @@ pub fn service_account_to_look_up(request: &Value) -> Option<(String, String)> {
     }
     let namespace = request.get("namespace").and_then(Value::as_str).unwrap_or("");
     let object = admitted_object(request.get("object")?, namespace).ok()?;
+    if operation == "UPDATE" && is_deleting(&object) {
+        return None;
+    }
     let name = opted_in_service_account(&object)?;
     Some((object.namespace, name))
 }
@@ -207,7 +230,11 @@ pub fn service_account_to_look_up(request: &Value) -> Option<(String, String)> {
 /// admission too: its client ID is what the pod would be injected with, and
 /// ServiceAccounts that existed before the policy (or that its rules do not
 /// match) must not bypass the allow-list.
-const LOOKED_UP_SERVICE_ACCOUNT_RULES: &[&str] = &["WI005", "WI040"];
+const LOOKED_UP_SERVICE_ACCOUNT_RULES: &[&str] = &["WI005", "WI006", "WI040"];
+
+/// Of those, the ones about the client ID the pod would be injected with:
+/// whatever their level, such an ID is never injected.
+const CLIENT_ID_RULES: &[&str] = &["WI005", "WI040"];
 
 /// Rules that compare a pod with what the webhook would inject today (from
 /// today's ServiceAccount and layout). On a pod UPDATE what they see is what
@@ -228,6 +255,10 @@ fn admitted_object(value: &Value, request_namespace: &str) -> Result<Object, cra
         object.namespace = request_namespace.to_string();
     }
     Ok(object)
+}
+
+fn is_deleting(object: &Object) -> bool {
+    object.doc.value.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null())
 }
 
 fn opted_in_service_account(object: &Object) -> Option<String> {
@@ -313,8 +344,7 @@ impl Policy {
                 );
             }
         }
-        let deleting = object.doc.value.pointer("/metadata/deletionTimestamp").is_some_and(|t| !t.is_null());
-        if operation == "UPDATE" && deleting {
+        if operation == "UPDATE" && is_deleting(&object) {
             return Decision::accept(vec![], None);
         }
         let pod_update = operation == "UPDATE" && is_pod(&object);
@@ -334,7 +364,9 @@ impl Policy {
         let service_account = match (lookup, &sa_name) {
             (ServiceAccountLookup::Found(sa), Some(name)) => {
                 let is_service_account = sa.get("kind").and_then(Value::as_str) == Some("ServiceAccount")
-                    && sa.pointer("/metadata/name").and_then(Value::as_str) == Some(name.as_str());
+                    && sa.get("apiVersion").and_then(Value::as_str) == Some("v1")
+                    && sa.pointer("/metadata/name").and_then(Value::as_str) == Some(name.as_str())
+                    && sa.pointer("/metadata/namespace").and_then(Value::as_str).is_none_or(|ns| ns == object.namespace);
                 if is_service_account {
                     Some(sa)
                 } else {
@@ -355,6 +387,15 @@ impl Policy {
             (ServiceAccountLookup::Failed(e), Some(name)) => {
                 if must_mutate {
                     return Decision::reject(format!("failed to get service account {name:?}: {e}"), Some(400), warnings);
+                }
+                // The allow-list cannot be checked: fail closed rather than
+                // let a forbidden client ID through unseen.
+                if !self.settings.allowed_client_ids.is_empty() {
+                    return Decision::reject(
+                        format!("failed to get service account {name:?}, so settings.allowedClientIds cannot be checked: {e}"),
+                        Some(400),
+                        warnings,
+                    );
                 }
                 warnings.push(format!("failed to get service account {name:?}: {e}: ServiceAccount checks skipped"));
                 None
@@ -397,31 +438,36 @@ impl Policy {
             allowed_client_ids: self.settings.allowed_client_ids.clone(),
             issuer: None,
         };
+        // On UPDATE, what the old object already had is not the update's
+        // doing: a controller scaling an old ReplicaSet to zero or the
+        // garbage collector orphaning it must not be blocked by a mistake
+        // that predates them. Only what the update introduces is rejected.
+        let already_there: Vec<String> = match request.get("oldObject").filter(|o| o.is_object() && operation == "UPDATE") {
+            Some(old) => match admitted_object(old, request_namespace) {
+                Ok(old) => {
+                    let mut old_objects = vec![old];
+                    old_objects.extend(objects.get(1).cloned());
+                    judged_findings(&old_objects, &options, pod_update).into_iter().map(|(_, _, text, _)| text).collect()
+                }
+                Err(_) => Vec::new(),
+            },
+            None => Vec::new(),
+        };
         let mut errors = Vec::new();
+        let mut client_id_refused = None;
         let mut judge = |rule: &str, severity: Severity, text: String| match self.level(rule, severity) {
-            Level::Error if !pod_update => errors.push(text),
+            Level::Error if !pod_update && !already_there.contains(&text) => errors.push(text),
             Level::Error | Level::Warning => warnings.push(text),
             Level::Off => {}
         };
         if let Some(missing) = missing_service_account {
             judge("WI004", Severity::Warning, format!("[WI004] {missing}; the webhook refuses its pods until it exists"));
         }
-        for finding in rules::run(&objects, &options) {
-            // The admitted object is judged, and the looked-up
-            // ServiceAccount's client ID; lookups replace the inputs-based
-            // rules (other objects are not visible at admission).
-            let judged = match finding.object {
-                0 => !ADMISSION_SKIPPED.contains(&finding.rule) && !(pod_update && INJECTION_RULES.contains(&finding.rule)),
-                _ => LOOKED_UP_SERVICE_ACCOUNT_RULES.contains(&finding.rule),
-            };
-            if !judged {
-                continue;
+        for (rule, severity, text, on_service_account) in judged_findings(&objects, &options, pod_update) {
+            if on_service_account && CLIENT_ID_RULES.contains(&rule) {
+                client_id_refused.get_or_insert(rule);
             }
-            let text = match finding.object {
-                0 => format!("[{}] {}", finding.rule, finding.message),
-                i => format!("[{}] ServiceAccount `{}/{}`: {}", finding.rule, objects[i].namespace, objects[i].name, finding.message),
-            };
-            judge(finding.rule, finding.severity, text);
+            judge(rule, severity, text);
         }
         if !errors.is_empty() {
             return Decision::reject(errors.join("; "), None, warnings);
@@ -431,6 +477,12 @@ impl Policy {
         let object = &objects[0];
         // Like the webhook (registered for CREATE only): a running pod's spec
         // is immutable, so injecting on UPDATE would only make it fail.
+        if let (true, Some(problem)) = (must_mutate, &client_id_refused) {
+            // Whatever level the settings give the rule, this ID is not
+            // injected.
+            warnings.push(format!("nothing injected: the client ID of the pod's ServiceAccount is refused by {problem}"));
+            return Decision::accept(warnings, None);
+        }
         if must_mutate && sa_name.is_some() && !lookup_unusable {
             if let (Some(sa), Some(name)) = (&service_account, &sa_name) {
                 let mut pod = object.doc.value.clone();
@@ -459,6 +511,27 @@ impl Policy {
         }
         Decision::accept(warnings, mutated_object)
     }
+}
+
+/// The findings admission judges: on the admitted object (objects[0]) all
+/// but the set-of-files rules (and, on a pod UPDATE, the injection rules),
+/// on the looked-up ServiceAccount (objects[1]) the client-ID and
+/// expiration rules. Each as (rule, severity, text, on the ServiceAccount).
+fn judged_findings(objects: &[Object], options: &LintOptions, pod_update: bool) -> Vec<(&'static str, Severity, String, bool)> {
+    rules::run(objects, options)
+        .into_iter()
+        .filter(|f| match f.object {
+            0 => !ADMISSION_SKIPPED.contains(&f.rule) && !(pod_update && INJECTION_RULES.contains(&f.rule)),
+            _ => LOOKED_UP_SERVICE_ACCOUNT_RULES.contains(&f.rule),
+        })
+        .map(|f| {
+            let text = match f.object {
+                0 => format!("[{}] {}", f.rule, f.message),
+                i => format!("[{}] ServiceAccount `{}/{}`: {}", f.rule, objects[i].namespace, objects[i].name, f.message),
+            };
+            (f.rule, f.severity, text, f.object != 0)
+        })
+        .collect()
 }
 
 /// Rules about the set of linted files rather than one object: the admission

@@ -61,11 +61,10 @@ pub struct Finding {
 
 /// Lints every object of every file together (a pod in one file and its
 /// ServiceAccount in another are checked against each other). Findings come
-/// sorted by file, line and rule, in the order the files were given.
+/// sorted by file name, line and rule.
 #[cfg(feature = "yaml")]
 pub fn lint(files: &[SourceFile], options: &LintOptions) -> Result<Vec<Finding>, Vec<InputError>> {
     let objects = objects::load(files, &options.default_namespace)?;
-    let file_order = |name: &str| files.iter().position(|f| f.name == name).unwrap_or(usize::MAX);
     let mut findings: Vec<Finding> = rules::run(&objects, options)
         .into_iter()
         .map(|f| Finding {
@@ -76,9 +75,8 @@ pub fn lint(files: &[SourceFile], options: &LintOptions) -> Result<Vec<Finding>,
             at: Location::of(&objects[f.object], &f.pointer),
         })
         .collect();
-    findings.sort_by(|a, b| {
-        (file_order(&a.at.file), a.at.line, a.rule, &a.message).cmp(&(file_order(&b.at.file), b.at.line, b.rule, &b.message))
-    });
+    // By file name, so the report does not depend on argument order.
+    findings.sort_by(|a, b| (&a.at.file, a.at.line, a.rule, &a.message).cmp(&(&b.at.file, b.at.line, b.rule, &b.message)));
     findings.dedup();
     Ok(findings)
 }
@@ -190,15 +188,24 @@ fn annotation_errors(
     // Objects whose annotations mutation reads: opted-in pods and their
     // ServiceAccounts.
     let mut read = vec![false; objects.len()];
-    for pod in opted_in.iter().flatten().filter(|p| !refused[p.index]) {
+    // A pod the webhook refuses, and the ServiceAccount it reads for it.
+    let mut refused_here = refused.to_vec();
+    for pod in opted_in.iter().flatten() {
         read[pod.index] = true;
         if let Some((i, _)) = inventory.service_account(&pod.object.namespace, pod.service_account()) {
             read[i] = true;
+            refused_here[i] |= refused[pod.index];
         }
     }
     findings
         .into_iter()
-        .filter(|f| f.severity == Severity::Error && read[f.object])
+        // The webhook's own refusal of a pod stands (exit 1), unless the
+        // annotation is not even a string: the API server refuses that
+        // before any webhook sees it.
+        .filter(|f| {
+            let not_a_string = objects[f.object].doc.value.pointer(&f.pointer).is_some_and(|v| !v.is_string());
+            f.severity == Severity::Error && read[f.object] && (!refused_here[f.object] || not_a_string)
+        })
         .map(|f| {
             let at = Location::of(&objects[f.object], &f.pointer);
             InputError {

@@ -362,15 +362,19 @@ pub struct Inventory<'a> {
 impl<'a> Inventory<'a> {
     pub fn new(objects: &'a [Object]) -> Self {
         // The same ServiceAccount can be written twice (a base and an
-        // overlay); the one looked up is the first by file name and line,
-        // never by the order the files were given in.
+        // overlay); the one looked up is chosen by its content (then file
+        // name and line), never by the order or the names the files were
+        // given with.
         let mut service_accounts: HashMap<(&str, &str), usize> = HashMap::new();
         for (i, o) in objects.iter().enumerate() {
             if o.role == Role::ServiceAccount {
                 let slot = service_accounts.entry((o.namespace.as_str(), o.name.as_str())).or_insert(i);
-                let current = &objects[*slot];
-                if (o.file.as_str(), o.doc.line) < (current.file.as_str(), current.doc.line) {
-                    *slot = i;
+                if *slot != i {
+                    let current = &objects[*slot];
+                    let key = |o: &Object| (o.doc.value.to_string(), o.file.clone(), o.doc.line);
+                    if key(o) < key(current) {
+                        *slot = i;
+                    }
                 }
             }
         }

@@ -29,11 +29,34 @@ pub fn check_tenant_id(tenant_id: &str) -> Result<(), OptionError> {
     if is_guid(tenant_id) { Ok(()) } else { refuse("tenantId", format!("{tenant_id:?} is not a GUID")) }
 }
 
-/// `AZURE_AUTHORITY_HOST`: an https URL with a host, no spaces.
+/// `https://HOST[:PORT][/PATH]` with a DNS host name, a port in 1..=65535,
+/// a path of URL characters (valid `%XX` escapes), no query or fragment.
+pub fn is_https_url(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("https://") else { return false };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
+    };
+    let host_ok = host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty() && label.len() <= 63 && !label.starts_with('-') && !label.ends_with('-') && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    let port_ok = port.is_none_or(|p| {
+        !p.starts_with('0') && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n))
+    });
+    let bytes = path.as_bytes();
+    let path_ok = bytes.iter().enumerate().all(|(i, &b)| match b {
+        b'%' => bytes.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)),
+        b'?' | b'#' | b'\\' => false,
+        _ => b.is_ascii_graphic(),
+    });
+    host_ok && port_ok && path_ok
+}
+
+/// `AZURE_AUTHORITY_HOST`: an https URL.
 pub fn check_authority_host(host: &str) -> Result<(), OptionError> {
-    let rest = host.strip_prefix("https://").unwrap_or("");
-    let authority = rest.split('/').next().unwrap_or("");
-    if authority.is_empty() || host.chars().any(char::is_whitespace) || host.contains(['?', '#']) {
+    if !is_https_url(host) {
         return refuse("authorityHost", format!("{host:?} is not an https:// URL (e.g. \"https://login.microsoftonline.com/\")"));
     }
     Ok(())
@@ -41,8 +64,7 @@ pub fn check_authority_host(host: &str) -> Result<(), OptionError> {
 
 /// The cluster's OIDC issuer given to lint: an https URL.
 pub fn check_issuer(issuer: &str) -> Result<(), OptionError> {
-    let rest = issuer.strip_prefix("https://").unwrap_or("");
-    if rest.split('/').next().unwrap_or("").is_empty() || issuer.chars().any(char::is_whitespace) {
+    if !is_https_url(issuer) {
         return refuse("issuer", format!("{issuer:?} is not an https:// URL (`az aks show --query oidcIssuerProfile.issuerUrl -o tsv`)"));
     }
     Ok(())
@@ -61,8 +83,22 @@ pub fn parse_kubernetes_version(text: &str) -> Result<(u32, u32), OptionError> {
     let parsed = text.strip_prefix('v').unwrap_or(text).split_once('.').and_then(|(major, rest)| {
         let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
         let (minor, suffix) = rest.split_at(end);
-        let suffix_ok = suffix.is_empty() || (suffix.starts_with(['.', '-', '+']) && !suffix.chars().any(char::is_whitespace));
-        if !suffix_ok {
+        // Then `.PATCH`, `-PRERELEASE`, `+BUILD`, as semver and `kubectl
+        // version` write them.
+        let suffix = match suffix.strip_prefix('.') {
+            Some(patch) => {
+                let end = patch.find(|c: char| !c.is_ascii_digit()).unwrap_or(patch.len());
+                if end == 0 {
+                    return None;
+                }
+                &patch[end..]
+            }
+            None => suffix,
+        };
+        let ident = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+        let (pre, build) = suffix.split_once('+').unwrap_or((suffix, ""));
+        let pre_ok = pre.is_empty() || pre.strip_prefix('-').is_some_and(|p| !p.is_empty() && ident(p));
+        if !pre_ok || !ident(build) {
             return None;
         }
         Some((number(major)?, number(minor)?))
@@ -88,8 +124,14 @@ pub fn check_allowed_client_ids(namespace: &str, ids: &[String]) -> Result<(), O
     Ok(())
 }
 
+/// The namespace of objects that name none: a namespace name.
+pub fn check_namespace(namespace: &str) -> Result<(), OptionError> {
+    if is_dns_label(namespace) { Ok(()) } else { refuse("namespace", format!("{namespace:?} is not a namespace name")) }
+}
+
 /// Every option of a lint run, checked.
 pub fn check_lint_options(options: &crate::LintOptions) -> Result<(), OptionError> {
+    check_namespace(&options.default_namespace)?;
     if let Some(issuer) = &options.issuer {
         check_issuer(issuer)?;
     }
@@ -118,7 +160,7 @@ mod tests {
     #[test]
     fn refusals_name_their_field() {
         assert_eq!(check_tenant_id("not a guid").unwrap_err().field, "tenantId");
-        for bad in ["", "ftp://x", "https://", "https:// x", "http://login.microsoftonline.com/"] {
+        for bad in ["", "ftp://x", "https://", "https:// x", "http://login.microsoftonline.com/", "https://[::1/", "https://a.com:99999/", "https://.com/", "https://a.com/%zz", "https://a..com/", "https://host/a\\b", "https://host:0443/"] {
             assert!(check_authority_host(bad).is_err(), "{bad:?}");
         }
         assert!(check_authority_host("https://login.microsoftonline.us").is_ok());
@@ -126,7 +168,7 @@ mod tests {
         assert!(check_allowed_client_ids("ns", &["not-a-guid".into()]).is_err());
         assert!(check_allowed_client_ids("Bad_NS", &["11111111-2222-4333-8444-555555555555".into()]).is_err());
         assert!(check_allowed_client_ids("*", &["11111111-2222-4333-8444-555555555555".into()]).is_ok());
-        for bad in [" 1.32", "+1.32", "1.99999999999", "1", "1.", ".32", "1.32 ", "latest", "1.32x"] {
+        for bad in [" 1.32", "+1.32", "1.99999999999", "1", "1.", ".32", "1.32 ", "latest", "1.32x", "1.32.4.5", "1.32++", "1.31.0.0", "1.32-"] {
             assert!(parse_kubernetes_version(bad).is_err(), "{bad:?}");
         }
         for (good, want) in [("1.32", (1, 32)), ("v1.31.4", (1, 31)), ("1.33+", (1, 33)), ("1.32.0-eks", (1, 32))] {

@@ -156,8 +156,10 @@ pub fn parse_documents(file: &SourceFile) -> Result<Vec<Document>, InputError> {
             ),
         ));
     }
-    let text = file.content.as_str();
-    if text.trim_start().starts_with(['{', '[']) {
+    // A byte-order mark is not content (kubectl drops it too).
+    let text = file.content.strip_prefix('\u{feff}').unwrap_or(&file.content);
+    let starts = text.trim_start().chars().next();
+    if matches!(starts, Some('{' | '[')) {
         match json_value_ranges(text) {
             Ok(ranges) if ranges.len() > 1 => {
                 let mut docs = Vec::with_capacity(ranges.len());
@@ -175,13 +177,14 @@ pub fn parse_documents(file: &SourceFile) -> Result<Vec<Document>, InputError> {
                 return Ok(docs);
             }
             Ok(_) => {}
-            // kubectl reads a `{` file as JSON only; YAML flow style that
-            // starts the same way is still read here, but never a file
-            // whose JSON problem is a comment (YAML would take `// x` as text).
+            // kubectl reads a `{` file as JSON only, so does this reader. A
+            // `[` file is YAML to kubectl: YAML flow style is still read
+            // then, but never a file whose JSON problem is a comment (YAML
+            // would take `// x` as text).
             Err(json_error) => {
                 let is_comment = json_error.2.starts_with(JSON_COMMENT);
                 return match parse_yaml(text) {
-                    Ok(docs) if !is_comment => Ok(docs),
+                    Ok(docs) if !is_comment && starts == Some('[') => Ok(docs),
                     _ => Err(fail(json_error.0, json_error.1, json_error.2)),
                 };
             }
@@ -247,10 +250,15 @@ fn parse_yaml(text: &str) -> Result<Vec<Document>, (u32, u32, String)> {
             max_events: text.len() + 10_000,
             max_nodes: text.len() + 10_000,
             max_documents: text.len() + 1,
+            // Many aliases of one anchor are honest YAML (kubectl reads
+            // them); expansion is bounded by the events and nodes above.
+            enforce_alias_anchor_ratio: false,
         },
         with_snippet: false,
         // `.inf` and `.nan` reach the scalar resolution, which names them.
         non_finite_float_policy: serde_saphyr::NonFiniteFloatPolicy::AsString,
+        // go-yaml reads `!!binary` as text too.
+        ignore_binary_tag_for_string: true,
     };
     let _source = ScalarSource::enter(text);
     let nodes: Vec<Spanned<Node>> = serde_saphyr::from_multiple_with_options(text, options).map_err(|e| {
@@ -454,7 +462,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
         let mut children = Vec::new();
         while let Some(key) = map.next_key::<Spanned<Key>>()? {
             let key_line = key.defined.line() as u32;
-            let key = resolved_key(key);
+            let key = resolved_key(key).map_err(de::Error::custom)?;
             let item = map.next_value::<Spanned<Node>>()?;
             let line = item.defined.line() as u32;
             let (value, mut lines) = resolved(item).map_err(de::Error::custom)?.into_json(line);
@@ -589,20 +597,34 @@ fn resolved(node: Spanned<Node>) -> Result<Node, String> {
     let Spanned { value: node, defined, .. } = node;
     let inferred = match &node.value {
         Value::Array(_) | Value::Object(_) => return Ok(node),
-        Value::String(_) => false,
+        // What the parser makes of a float it cannot hold (`1e400`, `.Inf`).
+        Value::String(s) => matches!(s.as_str(), ".inf" | "-.inf" | ".nan"),
         _ => true,
     };
     let text = with_raw(&defined, |raw, before| {
-        if inferred {
-            Some(folded(raw).into_owned())
+        match explicit_tag(before) {
+            // `!!int "12"`: the tag decides, as the parser did.
+            Some(tag) if is_core_tag(tag) => return None,
+            // A tag go-yaml does not resolve keeps the text as a string.
+            Some(_) => return Some(Err(unquoted(raw).to_string())),
+            None => {}
+        }
+        if raw.starts_with(['"', '\'']) {
+            None
+        } else if inferred {
+            Some(Ok(folded(raw).into_owned()))
         } else if node.value.as_str() == Some(raw) && plain_on_key_line(raw, before) {
-            Some(raw.to_string())
+            Some(Ok(raw.to_string()))
         } else {
             None
         }
     })
     .flatten();
-    let Some(text) = text else { return Ok(node) };
+    let text = match text {
+        None => return Ok(node),
+        Some(Err(as_string)) => return Ok(Node::leaf(Value::String(as_string))),
+        Some(Ok(text)) => text,
+    };
     match crate::yaml11::resolve_plain(&text) {
         crate::yaml11::Resolved::Value(value) => Ok(Node::leaf(value)),
         crate::yaml11::Resolved::NotFinite => Err(format!("`{text}` is not a number JSON can hold; quote it if it is text")),
@@ -610,9 +632,37 @@ fn resolved(node: Spanned<Node>) -> Result<Node, String> {
 }
 
 #[cfg(feature = "yaml")]
+/// The explicit tag written right before a scalar (`!!int`, `!foo`), if any.
+fn explicit_tag(before: &str) -> Option<&str> {
+    let line = before.rsplit('\n').next().unwrap_or(before).trim_end_matches([' ', '\t']);
+    let token = line.rsplit([' ', '\t', '[', ',', '{']).next().unwrap_or("");
+    token.starts_with('!').then_some(token)
+}
+
+#[cfg(feature = "yaml")]
+/// Tags of YAML's core types, which go-yaml resolves like the parser does.
+fn is_core_tag(tag: &str) -> bool {
+    let name = tag.strip_prefix("!!").or_else(|| tag.strip_prefix("!<tag:yaml.org,2002:").map(|t| t.trim_end_matches('>')));
+    matches!(name, Some("int" | "float" | "bool" | "null" | "str" | "timestamp" | "binary" | "map" | "seq"))
+}
+
+#[cfg(feature = "yaml")]
+/// A scalar's text without its quotes (no escapes are expanded: only for
+/// values a tag makes strings of, where quoting is rare).
+fn unquoted(raw: &str) -> &str {
+    let t = raw.trim();
+    for q in ['"', '\''] {
+        if t.len() >= 2 && t.starts_with(q) && t.ends_with(q) {
+            return &t[1..t.len() - 1];
+        }
+    }
+    t
+}
+
+#[cfg(feature = "yaml")]
 /// A mapping key resolved again like [`resolved`], then as kubectl turns
 /// it into a JSON key.
-fn resolved_key(key: Spanned<Key>) -> String {
+fn resolved_key(key: Spanned<Key>) -> Result<String, String> {
     let Spanned { value: key, defined, .. } = key;
     let text = with_raw(&defined, |raw, before| {
         if key.typed {
@@ -624,12 +674,20 @@ fn resolved_key(key: Spanned<Key>) -> String {
         }
     })
     .flatten();
-    let Some(text) = text else { return key.text };
+    let Some(text) = text else { return Ok(key.text) };
+    // sigs.k8s.io/yaml names keys as Go prints them: integers in decimal,
+    // booleans as words, floats with `%g` at 32-bit precision; it refuses
+    // null keys and integers above int64.
+    let refuse = || Err(format!("mapping key `{text}` is not a key kubectl can read; quote it"));
     match crate::yaml11::resolve_plain(&text) {
-        crate::yaml11::Resolved::Value(Value::String(s)) => s,
-        crate::yaml11::Resolved::Value(Value::Null) => "null".to_string(),
-        crate::yaml11::Resolved::Value(other) => other.to_string(),
-        crate::yaml11::Resolved::NotFinite => text,
+        crate::yaml11::Resolved::Value(Value::String(s)) => Ok(s),
+        crate::yaml11::Resolved::Value(Value::Bool(b)) => Ok(b.to_string()),
+        crate::yaml11::Resolved::Value(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Ok(i.to_string()),
+            (None, Some(f)) if n.is_f64() => Ok(crate::yaml11::go_format_float32_g(f)),
+            _ => refuse(),
+        },
+        _ => refuse(),
     }
 }
 
@@ -758,9 +816,26 @@ mod tests {
     }
 
     #[test]
-    fn flow_yaml_that_starts_like_json_still_reads() {
-        let docs = parse("{kind: Pod, metadata: {name: a}}\n").unwrap();
-        assert_eq!(docs[0].value["metadata"]["name"], "a");
+    fn a_brace_file_is_json_as_kubectl_reads_it() {
+        let err = parse("{kind: Pod, metadata: {name: a}}\n").unwrap_err();
+        assert!(err.message.starts_with("invalid JSON"), "{err}");
+        assert!(parse("{\"kind\": \"ConfigMap\", \"data\": {\"mode\": 0400}}").is_err());
+        // `[` is YAML to kubectl: flow style still reads.
+        let docs = parse("[{kind: Pod, metadata: {name: a}}]\n").unwrap();
+        assert_eq!(docs[0].value[0]["metadata"]["name"], "a");
+        let bom = parse("\u{feff}{\"kind\": \"Pod\"}\n{\"kind\": \"Pod\"}\n").unwrap();
+        assert_eq!(bom.len(), 2);
+    }
+
+    #[test]
+    fn tags_decide_as_go_yaml_decides() {
+        let doc = parse("a: !!int \"12\"\nb: !!bool \"no\"\nc: !foo 12\nd: 1e400\ne: !!str 12\n").unwrap().remove(0).value;
+        assert_eq!(doc, serde_json::json!({"a": 12, "b": false, "c": "12", "d": "1e400", "e": "12"}));
+        for bad in ["a: .Inf\n", "a: +.inf\n", "a: .NAN\n", "~: x\n", "9223372036854775808: x\n"] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        let keys = parse("2.0: a\n1e7: b\n08: c\n").unwrap().remove(0).value;
+        assert_eq!(keys, serde_json::json!({"2": "a", "1e+07": "b", "8": "c"}));
     }
 
     #[test]
@@ -779,6 +854,8 @@ mod tests {
             let err = parse(&deep).unwrap_err();
             assert!(err.message.contains("nesting deeper than 64"), "{err}");
         }
+        let many = format!("kind: Foo\nspec:\n  v: &v x\n  l:\n{}", "  - *v\n".repeat(500));
+        assert_eq!(parse(&many).unwrap()[0].value["spec"]["l"].as_array().unwrap().len(), 500);
         let syntax = parse("kind: Pod\nmetadata:\n  name: [unclosed\n").unwrap_err();
         assert!(!syntax.message.contains(" at line "), "{syntax}");
     }

@@ -181,6 +181,44 @@ fn go_parse_uint(s: &str) -> Option<u64> {
     go_parse_digits(s)
 }
 
+/// Go's `strconv.FormatFloat(f, 'g', -1, 32)`: how sigs.k8s.io/yaml names a
+/// float map key (`2.0` -> `2`, `1e7` -> `1e+07`, `3.14159265` -> `3.1415927`).
+pub fn go_format_float32_g(f: f64) -> String {
+    let x = f as f32;
+    if x == 0.0 {
+        return if x.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    // Shortest digits that read back as the same f32, and the exponent.
+    let sci = format!("{x:e}");
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    // With the shortest precision Go switches to %e when the exponent is
+    // below -4 or at least 6.
+    if !(-4..6).contains(&exponent) {
+        let mut m = digits[..1].to_string();
+        if digits.len() > 1 {
+            m.push('.');
+            m.push_str(&digits[1..]);
+        }
+        let (es, ev) = if exponent < 0 { ('-', -exponent) } else { ('+', exponent) };
+        return format!("{sign}{m}e{es}{ev:02}");
+    }
+    let point = exponent + 1;
+    let text = if point <= 0 {
+        format!("0.{}{}", "0".repeat((-point) as usize), digits)
+    } else if point as usize >= digits.len() {
+        format!("{}{}", digits, "0".repeat(point as usize - digits.len()))
+    } else {
+        format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+    };
+    format!("{sign}{text}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,6 +266,13 @@ mod tests {
         assert_eq!(r("-"), json!("-"));
         assert_eq!(r("+-1"), json!("+-1"));
         assert_eq!(r("0x-1"), json!("0x-1"));
+    }
+
+    #[test]
+    fn float_keys_are_named_as_go_prints_them() {
+        for (f, want) in [(2.0, "2"), (3.14159265, "3.1415927"), (1e7, "1e+07"), (8.0, "8"), (4.9e-324, "0"), (0.5, "0.5"), (123456.0, "123456"), (1e-5, "1e-05"), (-2.5, "-2.5")] {
+            assert_eq!(go_format_float32_g(f), want, "{f}");
+        }
     }
 
     #[test]

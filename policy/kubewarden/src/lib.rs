@@ -51,7 +51,7 @@ fn look_up(namespace: &str, name: &str) -> ServiceAccountLookup {
             // contextAwareResources.
             if text.contains("has not been granted access") {
                 ServiceAccountLookup::NotPermitted
-            } else if text.contains("Cannot find ") || text.contains("NotFound") || text.contains("not found") {
+            } else if text.contains("Cannot find v1/ServiceAccount named") || text.contains("reason: \"NotFound\"") {
                 // policy-evaluator's words for a 404 (`Cannot find v1/
                 // ServiceAccount named ...`); kube's own for older hosts.
                 ServiceAccountLookup::NotFound
