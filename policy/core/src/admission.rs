@@ -241,10 +241,6 @@ const CLIENT_ID_RULES: &[&str] = &["WI005", "WI040"];
 /// the webhook injected at CREATE, so they do not apply.
 const INJECTION_RULES: &[&str] = &["WI010", "WI013"];
 
-/// The group of an `apiVersion` (`apps/v1` -> `apps`, `v1` -> ``).
-fn api_group(api_version: &str) -> &str {
-    api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("")
-}
 
 /// The request's object, in the request's namespace: pods created by
 /// controllers carry none in their metadata, and the lookup and the review
@@ -333,7 +329,7 @@ impl Policy {
             let said_kind = kind.get("kind").and_then(Value::as_str).unwrap_or("");
             let said_group = kind.get("group").and_then(Value::as_str).unwrap_or("");
             let api_version = object.doc.value.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-            if said_kind != object.kind || said_group != api_group(api_version) {
+            if said_kind != object.kind || said_group != crate::objects::group_of(api_version) {
                 return Decision::reject(
                     format!(
                         "request.kind is {said_group}/{said_kind} but the object is {api_version} {}: refusing an object that does not match its request",

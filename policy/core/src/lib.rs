@@ -112,7 +112,17 @@ pub enum MutateFailure {
 #[cfg(feature = "yaml")]
 pub fn mutate(files: &[SourceFile], options: &MutateOptions) -> Result<Vec<MutatedObject>, MutateFailure> {
     let objects = objects::load(files, &options.default_namespace).map_err(MutateFailure::Input)?;
-    let inventory = objects::Inventory::new(&objects);
+    // The annotation rules run over the same inventory the mutation looks
+    // ServiceAccounts up in.
+    let lint_options = LintOptions {
+        layout: options.layout,
+        tenant_id: options.tenant_id.clone(),
+        authority_host: options.authority_host.clone(),
+        default_namespace: options.default_namespace.clone(),
+        ..Default::default()
+    };
+    let cx = rules::Context { inventory: objects::Inventory::new(&objects), options: &lint_options };
+    let inventory = &cx.inventory;
     let mut out = Vec::with_capacity(objects.len());
     let mut errors = Vec::new();
     let mut opted_in: Vec<Option<objects::PodView>> = vec![None; objects.len()];
@@ -149,7 +159,7 @@ pub fn mutate(files: &[SourceFile], options: &MutateOptions) -> Result<Vec<Mutat
             warnings: warnings.into_iter().map(|w| format!("{object_name}: {w}")).collect(),
         });
     }
-    let annotation_errors = annotation_errors(&objects, &inventory, &opted_in, &refused, options);
+    let annotation_errors = annotation_errors(&objects, &cx, &opted_in, &refused);
     if !annotation_errors.is_empty() {
         return Err(MutateFailure::Input(annotation_errors));
     }
@@ -164,25 +174,12 @@ pub fn mutate(files: &[SourceFile], options: &MutateOptions) -> Result<Vec<Mutat
 const ANNOTATION_RULES: &[&str] = &["WI005", "WI006", "WI009"];
 
 #[cfg(feature = "yaml")]
-fn annotation_errors(
-    objects: &[Object],
-    inventory: &objects::Inventory,
-    opted_in: &[Option<objects::PodView>],
-    refused: &[bool],
-    options: &MutateOptions,
-) -> Vec<InputError> {
-    let lint_options = LintOptions {
-        layout: options.layout,
-        tenant_id: options.tenant_id.clone(),
-        authority_host: options.authority_host.clone(),
-        default_namespace: options.default_namespace.clone(),
-        ..Default::default()
-    };
-    let cx = rules::Context { inventory: objects::Inventory::new(objects), options: &lint_options };
+fn annotation_errors(objects: &[Object], cx: &rules::Context, opted_in: &[Option<objects::PodView>], refused: &[bool]) -> Vec<InputError> {
+    let inventory = &cx.inventory;
     let mut findings = Vec::new();
     for code in ANNOTATION_RULES {
         if let Some(rule) = rules::find(code) {
-            (rule.check)(&cx, &mut findings);
+            (rule.check)(cx, &mut findings);
         }
     }
     // Objects whose annotations mutation reads: opted-in pods and their

@@ -189,10 +189,7 @@ fn existing_v1_6_volume(spec: &Map<String, Value>) -> Option<String> {
     let volumes = spec.get("volumes")?.as_array()?;
     volumes.iter().find_map(|v| {
         let name = v.get("name")?.as_str()?;
-        let is_token = v.pointer("/projected/sources").and_then(Value::as_array).is_some_and(|sources| {
-            sources.iter().any(|s| s.pointer("/serviceAccountToken/path").and_then(Value::as_str) == Some(Layout::V1_6.token_path()))
-        });
-        (name.starts_with(V1_6_VOLUME_PREFIX) && is_token).then(|| name.to_string())
+        (name.starts_with(V1_6_VOLUME_PREFIX) && is_token_volume(v, Layout::V1_6)).then(|| name.to_string())
     })
 }
 

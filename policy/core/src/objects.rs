@@ -92,7 +92,8 @@ fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
     v.pointer(pointer).and_then(Value::as_str)
 }
 
-fn group_of(api_version: &str) -> &str {
+/// The group of an `apiVersion` (`apps/v1` -> `apps`, `v1` -> ``).
+pub(crate) fn group_of(api_version: &str) -> &str {
     api_version.split_once('/').map(|(g, _)| g).unwrap_or("")
 }
 

@@ -140,8 +140,17 @@ mod tests {
 }
 
 /// Parses like Go's `strconv.ParseInt(s, 10, 64)`: optional sign, digits only.
-pub fn parse_go_int(s: &str) -> Option<i64> {
-    go_int(s).ok()
+/// True when `volume` is the webhook's projected token volume for `layout`
+/// (a projected ServiceAccount token at the layout's token path).
+pub fn is_token_volume(volume: &serde_json::Value, layout: Layout) -> bool {
+    volume
+        .pointer("/projected/sources")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|sources| {
+            sources
+                .iter()
+                .any(|s| s.pointer("/serviceAccountToken/path").and_then(serde_json::Value::as_str) == Some(layout.token_path()))
+        })
 }
 
 /// Why Go's `strconv.ParseInt(s, 10, 64)` refuses `s`, in its words:

@@ -33,16 +33,6 @@ Mount your own volumes elsewhere, and let the webhook own
     check,
 };
 
-fn is_injected_token_volume(volume: &Value, layout: Layout) -> bool {
-    volume
-        .pointer("/projected/sources")
-        .and_then(Value::as_array)
-        .is_some_and(|sources| {
-            sources.iter().any(|s| {
-                s.pointer("/serviceAccountToken/path").and_then(Value::as_str) == Some(layout.token_path())
-            })
-        })
-}
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     let layout = cx.options.layout;
@@ -55,7 +45,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         let volumes = pod.spec.get("volumes").and_then(Value::as_array);
         for (i, volume) in volumes.into_iter().flatten().enumerate() {
             let Some(name) = volume.get("name").and_then(Value::as_str) else { continue };
-            if reserved(name) && !is_injected_token_volume(volume, layout) {
+            if reserved(name) && !is_token_volume(volume, layout) {
                 out.push(Finding::new(
                     &RULE,
                     pod.index,
