@@ -260,6 +260,16 @@ impl Core {
     }
 }
 
+impl Core {
+    /// Every artifact of a Workload ID setup from one spec.
+    pub fn generate(&mut self, request: &GenerateRequest) -> Result<Result<Generated, Vec<GenerateError>>> {
+        self.bindings
+            .wi_policy_core()
+            .call_generate(&mut self.store, request)
+            .map_err(Self::explain_trap)
+    }
+}
+
 impl Drop for Core {
     fn drop(&mut self) {
         self.ticking.store(false, Ordering::Relaxed);

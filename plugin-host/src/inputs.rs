@@ -197,6 +197,25 @@ fn stdin_id() -> Option<FileId> {
     }
 }
 
+/// Reads one file named by a flag (`--spec`, `--from-cluster`); `-` is
+/// standard input.
+pub fn read_one(arg: &str) -> Result<SourceFile, ReadError> {
+    if arg == "-" {
+        let content = read_limited(STDIN_NAME, std::io::stdin().lock())?;
+        return Ok(SourceFile { name: STDIN_NAME.into(), content });
+    }
+    let meta = fs::metadata(arg).map_err(|e| ReadError::io(arg, "", &e))?;
+    if meta.is_dir() {
+        return Err(ReadError::new(arg, "is a directory, not a file"));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_large(arg));
+    }
+    let handle = fs::File::open(arg).map_err(|e| ReadError::io(arg, "", &e))?;
+    let content = read_limited(arg, handle)?;
+    Ok(SourceFile { name: arg.to_string(), content })
+}
+
 /// Reads every input named by `-f`, in the order given, each real file once
 /// under the first name it was reached by.
 pub fn read_all(paths: &[String], recursive: bool) -> Result<Vec<SourceFile>, ReadError> {

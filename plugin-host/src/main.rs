@@ -2,6 +2,7 @@
 //! file reading and output formats live here; every Workload ID decision is
 //! made by the wi-core component, run in wasmtime (see `host`).
 
+mod generate;
 mod host;
 mod inputs;
 mod report;
@@ -18,7 +19,7 @@ use host::{Core, Layout, LintFailure, LintOptions, MutateFailure, MutateOptions,
 /// Exit codes are a contract: 0 clean, 1 error findings (or refused
 /// mutation), 2 usage or input error.
 const EXIT_FINDINGS: u8 = 1;
-const EXIT_INPUT: u8 = 2;
+pub(crate) const EXIT_INPUT: u8 = 2;
 
 #[derive(Parser)]
 #[command(name = "kubectl wi", bin_name = "kubectl wi", version, about = "Check and fix the manifests that wire pods to Microsoft Entra Workload ID")]
@@ -34,6 +35,9 @@ enum Command {
     /// Print the manifests with opted-in pods mutated exactly as the
     /// azure-workload-identity webhook would.
     Mutate(MutateArgs),
+    /// Write every artifact of a Workload ID setup (Kubernetes YAML, ASO,
+    /// az script, Bicep, ARM, Terraform) from one spec.
+    Generate(Box<generate::GenerateArgs>),
     /// List the rule catalogue.
     Rules {
         #[arg(short = 'o', long = "output", value_enum, default_value_t = RulesFormat::Text)]
@@ -172,7 +176,7 @@ fn main() -> ExitCode {
 }
 
 /// Writes all of `text` to stdout at once; a closed pipe is not an error.
-fn emit(text: &str) -> Result<()> {
+pub(crate) fn emit(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
@@ -292,6 +296,7 @@ fn run(cli: Cli) -> Result<u8> {
             emit(&text)?;
             Ok(0)
         }
+        Command::Generate(args) => generate::run(*args),
         Command::Rules { output } => {
             let rules = Core::new()?.rules()?;
             let text = match output {

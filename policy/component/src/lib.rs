@@ -126,6 +126,25 @@ impl wit::Guest for Component {
     fn to_yaml(objects_json: Vec<String>) -> Result<String, String> {
         Ok(wi_core::render::yaml_stream(&Component::parse_objects(&objects_json)?))
     }
+
+    fn generate(request: wit::GenerateRequest) -> Result<wit::Generated, Vec<wit::GenerateError>> {
+        use wi_core::generate;
+        let file = |f: wit::SourceFile| wi_core::SourceFile { name: f.name, content: f.content };
+        let errors = |errors: Vec<generate::GenerateError>| {
+            errors.into_iter().map(|e| wit::GenerateError { field: e.field, file: e.file, line: e.line, message: e.message }).collect::<Vec<_>>()
+        };
+        let request = generate::Request::from_text(request.spec.map(file), request.cluster.map(file), &request.overrides_json, &request.formats)
+            .map_err(errors)?;
+        let generated = generate::generate(&request).map_err(errors)?;
+        Ok(wit::Generated {
+            artifacts: generated
+                .artifacts
+                .into_iter()
+                .map(|a| wit::Artifact { format: a.format.name().to_string(), file_name: a.file_name, content: a.content })
+                .collect(),
+            notes: generated.notes,
+        })
+    }
 }
 
 impl Component {

@@ -6,6 +6,8 @@
 //! Extism plugin) hand it text and options and render what it returns.
 
 pub mod admission;
+#[cfg(feature = "generate")]
+pub mod generate;
 pub mod mutation;
 pub mod objects;
 pub mod options;

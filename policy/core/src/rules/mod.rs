@@ -30,6 +30,11 @@ mod wi031_fic_unknown_service_account;
 mod wi032_fic_issuer_mismatch;
 mod wi040_client_id_not_allowed;
 
+pub(crate) use wi005_id_not_guid::guid_problem;
+pub(crate) use wi020_fic_subject::parse_subject;
+pub(crate) use wi021_fic_issuer::issuer_problem;
+pub(crate) use wi023_fic_name::name_problem as fic_name_problem;
+
 /// Every rule, in code order.
 pub const ALL: &[Rule] = &[
     wi001_use_label_value::RULE,

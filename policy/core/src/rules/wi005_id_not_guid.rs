@@ -11,7 +11,9 @@ pub const RULE: Rule = Rule {
     doc: r#"## What it does
 Checks that `azure.workload.identity/client-id` and
 `azure.workload.identity/tenant-id` on ServiceAccounts are GUIDs, with no
-whitespace, quotes or unexpanded shell variables.
+whitespace, quotes or unexpanded shell variables. Placeholders left from a
+guide or template (`<CLIENT_ID>`, `${AZURE_CLIENT_ID}`, `{your-client-id}`,
+`xxxxxxxx-xxxx-...`, `{{ .Values.clientId }}`) are named as placeholders.
 
 ## Why is this bad?
 The webhook copies the value verbatim into `AZURE_CLIENT_ID` /
@@ -34,18 +36,62 @@ annotations:
     check,
 };
 
+/// Why `s` is not a client or tenant ID, in lint's words; `None` for a GUID.
+pub(crate) fn guid_problem(s: &str) -> Option<&'static str> {
+    if is_guid(s) {
+        return None;
+    }
+    Some(if s.is_empty() {
+        "is empty"
+    } else if is_placeholder(s.trim()) {
+        "is a placeholder, not a GUID: fill in the identity's ID"
+    } else if s.trim() != s {
+        "has surrounding whitespace"
+    } else if s.contains('$') {
+        "looks like an unexpanded shell variable"
+    } else {
+        "is not a GUID"
+    })
+}
+
+/// Text a guide or template leaves for the user to replace: `<CLIENT_ID>`,
+/// `${AZURE_CLIENT_ID}`, `$CLIENT_ID`, `{your-client-id}`, `{{ .Values.x }}`,
+/// `%CLIENT_ID%`, `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, `YOUR_CLIENT_ID`.
+pub(crate) fn is_placeholder(s: &str) -> bool {
+    let wrapped = |open: &str, close: &str| s.len() > open.len() + close.len() && s.starts_with(open) && s.ends_with(close);
+    let shell_name = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !t.starts_with(|c: char| c.is_ascii_digit());
+    let guid_shaped_x = {
+        let groups: Vec<&str> = s.split('-').collect();
+        groups.len() == 5
+            && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n)
+            && s.chars().any(|c| matches!(c, 'x' | 'X'))
+            && s.chars().all(|c| c == '-' || c.is_ascii_hexdigit() || matches!(c, 'x' | 'X'))
+    };
+    let lower = s.to_ascii_lowercase();
+    wrapped("<", ">")
+        || wrapped("{", "}")
+        || wrapped("${", "}")
+        || wrapped("%", "%")
+        || s.strip_prefix('$').is_some_and(shell_name)
+        || guid_shaped_x
+        || lower.contains("your")
+        || lower.contains("replace")
+        || lower.contains("client_id")
+        || lower.contains("client-id")
+        || lower.contains("tenant_id")
+        || lower.contains("tenant-id")
+        || lower.contains("placeholder")
+}
+
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     for (index, sa) in cx.inventory.service_accounts() {
         for key in [CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION] {
             let Some(value) = object_annotation(sa, key) else { continue };
-            if value.as_str().is_some_and(is_guid) {
-                continue;
-            }
             let what = match value.as_str() {
-                Some("") => "is empty",
-                Some(s) if s.trim() != s => "has surrounding whitespace",
-                Some(s) if s.contains('$') => "looks like an unexpanded shell variable",
-                Some(_) => "is not a GUID",
+                Some(s) => match guid_problem(s) {
+                    Some(what) => what,
+                    None => continue,
+                },
                 None => "is not a string",
             };
             out.push(Finding::new(
