@@ -44,12 +44,18 @@ policy:
 
 # Lint, then mutate, the bundled examples. Lint exits 1 because the
 # examples hold real mistakes on purpose.
+EXAMPLE_MANIFESTS := -f bundles/examples/good -f bundles/examples/broken -f bundles/examples/azure-cli -f bundles/examples/migration -f bundles/examples/generate/aks-show.json
+
 run: build
-	@echo "== kubectl wi lint -f bundles/examples -R"
-	@$(KUBECTL_WI) lint -f bundles/examples -R; rc=$$?; [ $$rc -le 1 ] || exit $$rc
+	@echo "== kubectl wi lint $(EXAMPLE_MANIFESTS)"
+	@$(KUBECTL_WI) lint $(EXAMPLE_MANIFESTS); rc=$$?; [ $$rc -le 1 ] || exit $$rc
 	@echo
 	@echo "== kubectl wi mutate -f bundles/examples/good -f bundles/examples/migration --kubernetes-version 1.32"
 	@$(KUBECTL_WI) mutate -f bundles/examples/good -f bundles/examples/migration --kubernetes-version 1.32
+	@echo
+	@echo "== kubectl wi generate --spec bundles/examples/generate/spec.yaml -o target/generated --force"
+	@$(KUBECTL_WI) generate --spec bundles/examples/generate/spec.yaml -o target/generated --force
+	@$(KUBECTL_WI) lint -f target/generated/shop.yaml -f target/generated/shop-aso.yaml
 
 test: build policy
 	$(CARGO_ENV) $(CARGO) test --release --workspace --exclude wi-component --exclude wi-kubewarden --no-fail-fast

@@ -121,8 +121,20 @@ fn a_file_named_two_ways_is_read_once_under_its_first_name() {
 
 #[test]
 fn a_directory_and_its_subdirectory_are_read_once() {
-    assert_same_as(&["lint", "-f", "bundles/examples", "-R", "-f", "bundles/examples/good"], &["lint", "-f", "bundles/examples", "-R"]);
-    assert_same_as(&["lint", "-f", "bundles/examples/good", "-f", "bundles/examples", "-R"], &["lint", "-f", "bundles/examples/good", "-f", "bundles/examples/azure-cli", "-f", "bundles/examples/broken", "-f", "bundles/examples/migration"]);
+    // The manifest examples; bundles/examples/generate holds a generate
+    // spec, which is not a manifest.
+    let root = scratch("examples");
+    for dir in ["azure-cli", "broken", "good", "migration"] {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+        for entry in std::fs::read_dir(repo_root().join("bundles/examples").join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, root.join(dir).join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let (all, sub) = (relative(&root), relative(&root.join("good")));
+    let each: Vec<String> = ["good", "azure-cli", "broken", "migration"].iter().map(|d| relative(&root.join(d))).collect();
+    assert_same_as(&["lint", "-f", &all, "-R", "-f", &sub], &["lint", "-f", &all, "-R"]);
+    assert_same_as(&["lint", "-f", &sub, "-f", &all, "-R"], &["lint", "-f", &each[0], "-f", &each[1], "-f", &each[2], "-f", &each[3]]);
 }
 
 #[test]

@@ -41,7 +41,18 @@ pub enum Role {
     /// An aad-pod-identity object (`AzureIdentity`, `AzureIdentityBinding`,
     /// `AzurePodIdentityException`).
     AadPodIdentity,
+    /// An AKS cluster as `az aks show -o json` prints it.
+    Cluster(Cluster),
     Other,
+}
+
+/// An AKS cluster's Workload ID settings (`az aks show -o json`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cluster {
+    /// `oidcIssuerProfile.issuerUrl`, when the issuer is enabled.
+    pub issuer: Option<String>,
+    pub oidc_issuer_enabled: bool,
+    pub workload_identity_enabled: bool,
 }
 
 /// A federated identity credential, from Azure Service Operator or from
@@ -98,6 +109,7 @@ pub(crate) fn group_of(api_version: &str) -> &str {
 }
 
 const AZ_IDENTITY_TYPE: &str = "microsoft.managedidentity/userassignedidentities";
+const AZ_CLUSTER_TYPE: &str = "microsoft.containerservice/managedclusters";
 const AZ_FIC_TYPE: &str = "microsoft.managedidentity/userassignedidentities/federatedidentitycredentials";
 
 /// Classifies one object that arrived as JSON (an admission request), with
@@ -145,7 +157,7 @@ fn classify(file: &str, doc: Document, default_namespace: &str) -> Result<Object
             // Azure CLI output carries `type` instead of `kind`.
             if let Some(t) = map.get("type").and_then(Value::as_str) {
                 let t = t.to_ascii_lowercase();
-                if t == AZ_IDENTITY_TYPE || t == AZ_FIC_TYPE {
+                if t == AZ_IDENTITY_TYPE || t == AZ_FIC_TYPE || t == AZ_CLUSTER_TYPE {
                     return Ok(classify_azure(file, doc, &t));
                 }
             }
@@ -250,7 +262,15 @@ fn classify_azure(file: &str, doc: Document, azure_type: &str) -> Object {
     let v = &doc.value;
     let name = str_at(v, "/name").unwrap_or("").to_string();
     let resource_group = str_at(v, "/resourceGroup").unwrap_or("").to_string();
-    let role = if azure_type == AZ_IDENTITY_TYPE {
+    let role = if azure_type == AZ_CLUSTER_TYPE {
+        let flag = |pointer: &str| v.pointer(pointer).and_then(Value::as_bool) == Some(true);
+        let oidc_issuer_enabled = flag("/oidcIssuerProfile/enabled");
+        Role::Cluster(Cluster {
+            issuer: str_at(v, "/oidcIssuerProfile/issuerUrl").filter(|i| oidc_issuer_enabled && !i.is_empty()).map(str::to_string),
+            oidc_issuer_enabled,
+            workload_identity_enabled: flag("/securityProfile/workloadIdentity/enabled"),
+        })
+    } else if azure_type == AZ_IDENTITY_TYPE {
         Role::Identity(Identity {
             key: name.to_ascii_lowercase(),
             azure_name: name.to_ascii_lowercase(),
@@ -259,7 +279,9 @@ fn classify_azure(file: &str, doc: Document, azure_type: &str) -> Object {
     } else {
         Role::FederatedCredential(federated_credential(v, "", name.clone(), "/name", str_at(v, "/id").and_then(identity_name_from_arm_id)))
     };
-    let kind = if azure_type == AZ_IDENTITY_TYPE {
+    let kind = if azure_type == AZ_CLUSTER_TYPE {
+        "ManagedCluster"
+    } else if azure_type == AZ_IDENTITY_TYPE {
         "UserAssignedIdentity"
     } else {
         "FederatedIdentityCredential"
@@ -421,6 +443,14 @@ impl<'a> Inventory<'a> {
         let objects = self.objects;
         self.credentials.iter().filter_map(move |&i| match &objects[i].role {
             Role::FederatedCredential(f) => Some((i, &objects[i], f)),
+            _ => None,
+        })
+    }
+
+    /// Every AKS cluster given as `az aks show` output.
+    pub fn clusters(&self) -> impl Iterator<Item = (usize, &'a Cluster)> + '_ {
+        self.objects.iter().enumerate().filter_map(|(i, o)| match &o.role {
+            Role::Cluster(c) => Some((i, c)),
             _ => None,
         })
     }

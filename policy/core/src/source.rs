@@ -190,7 +190,22 @@ pub fn parse_documents(file: &SourceFile) -> Result<Vec<Document>, InputError> {
             }
         }
     }
-    parse_yaml(text).map_err(|(l, c, m)| fail(l, c, m))
+    parse_yaml(text).map_err(|(l, c, m)| match helm_template_line(text) {
+        // The syntax error is a symptom: the file is a template, not YAML.
+        Some(at) => fail(
+            at,
+            0,
+            format!("this looks like a Helm template (`{{{{ ... }}}}` on line {at}), not a manifest: render it with `helm template` first and lint the output ({m} at line {l})"),
+        ),
+        None => fail(l, c, m),
+    })
+}
+
+/// The first line holding a Go template action (`{{ ... }}`), as Helm
+/// charts have.
+#[cfg(feature = "yaml")]
+fn helm_template_line(text: &str) -> Option<u32> {
+    text.lines().position(|line| line.find("{{").is_some_and(|i| line[i..].contains("}}"))).map(|i| i as u32 + 1)
 }
 
 #[cfg(feature = "yaml")]

@@ -173,10 +173,9 @@ pub fn resolve(request: &Request) -> Result<Checked, Vec<GenerateError>> {
     let mut merged = Spec::default();
     let mut errors = Vec::new();
     if let Some(file) = &request.spec_file {
-        match Spec::from_file(file) {
-            Ok(s) => merged = s,
-            Err(mut e) => errors.append(&mut e),
-        }
+        let (spec, mut e) = Spec::from_file(file);
+        merged = spec;
+        errors.append(&mut e);
     }
     if let Some(file) = &request.cluster_file {
         match ClusterState::from_file(file) {
@@ -184,14 +183,19 @@ pub fn resolve(request: &Request) -> Result<Checked, Vec<GenerateError>> {
             Err(e) => errors.push(e),
         }
     }
-    match Spec::from_value(&request.overrides, None) {
-        Ok(overrides) => merged.override_with(overrides),
-        Err(mut e) => errors.append(&mut e),
+    let (overrides, mut e) = Spec::from_value(&request.overrides, None);
+    errors.append(&mut e);
+    merged.override_with(overrides);
+    match merged.check(&request.formats) {
+        Ok(checked) if errors.is_empty() => Ok(checked),
+        Ok(_) => Err(errors),
+        Err(more) => {
+            // A field already refused as unreadable is not also "required".
+            let unreadable: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
+            errors.extend(more.into_iter().filter(|e| !(e.message.starts_with("is required") && unreadable.contains(&e.field))));
+            Err(errors)
+        }
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    merged.check(&request.formats)
 }
 
 /// Writes `formats` for a checked spec.

@@ -98,11 +98,14 @@ impl Spec {
     }
 
     /// A spec file (`--spec`): one YAML or JSON object.
-    pub fn from_file(file: &SourceFile) -> Result<Spec, Vec<GenerateError>> {
+    pub fn from_file(file: &SourceFile) -> (Spec, Vec<GenerateError>) {
         let input = |e: crate::InputError| GenerateError { field: "spec".into(), file: e.file, line: e.line, message: e.message };
-        let mut docs = parse_documents(file).map_err(|e| vec![input(e)])?;
+        let mut docs = match parse_documents(file) {
+            Ok(docs) => docs,
+            Err(e) => return (Spec::default(), vec![input(e)]),
+        };
         if docs.len() != 1 {
-            return Err(vec![GenerateError {
+            return (Spec::default(), vec![GenerateError {
                 field: "spec".into(),
                 file: file.name.clone(),
                 line: docs.get(1).map_or(0, |d| d.line),
@@ -114,7 +117,9 @@ impl Spec {
     }
 
     /// A spec object; `source` gives the lines of a value read from a file.
-    pub fn from_value(value: &Value, source: Option<(&str, &Document)>) -> Result<Spec, Vec<GenerateError>> {
+    /// What can be read is returned with the errors about the rest, so a
+    /// user sees every problem at once.
+    pub fn from_value(value: &Value, source: Option<(&str, &Document)>) -> (Spec, Vec<GenerateError>) {
         let field_at = |pointer: &str, value: String| match source {
             Some((file, doc)) => Field { value, file: file.to_string(), line: doc.line_of(pointer) },
             None => Field::given(value),
@@ -127,9 +132,9 @@ impl Spec {
         let mut errors = Vec::new();
         let Some(map) = value.as_object() else {
             if value.is_null() {
-                return Ok(spec);
+                return (spec, errors);
             }
-            return Err(vec![error_at("", "spec".into(), format!("is {}, not an object of spec fields", kind_of(value)))]);
+            return (spec, vec![error_at("", "spec".into(), format!("is {}, not an object of spec fields", kind_of(value)))]);
         };
         let string_at = |pointer: &str, field: &str, v: &Value, errors: &mut Vec<GenerateError>| -> Option<Field> {
             match v {
@@ -200,7 +205,7 @@ impl Spec {
                 )),
             }
         }
-        if errors.is_empty() { Ok(spec) } else { Err(errors) }
+        (spec, errors)
     }
 
     /// Takes from the cluster what the spec does not say.

@@ -29,6 +29,7 @@ mod wi030_no_matching_fic;
 mod wi031_fic_unknown_service_account;
 mod wi032_fic_issuer_mismatch;
 mod wi040_client_id_not_allowed;
+mod wi050_cluster_workload_identity_disabled;
 
 pub(crate) use wi005_id_not_guid::guid_problem;
 pub(crate) use wi020_fic_subject::parse_subject;
@@ -61,6 +62,7 @@ pub const ALL: &[Rule] = &[
     wi031_fic_unknown_service_account::RULE,
     wi032_fic_issuer_mismatch::RULE,
     wi040_client_id_not_allowed::RULE,
+    wi050_cluster_workload_identity_disabled::RULE,
 ];
 
 pub fn find(code: &str) -> Option<&'static Rule> {
@@ -156,10 +158,22 @@ impl Finding {
 
 /// Runs every rule over the objects.
 pub fn run(objects: &[Object], options: &LintOptions) -> Vec<Finding> {
-    let cx = Context {
-        inventory: Inventory::new(objects),
-        options,
-    };
+    let inventory = Inventory::new(objects);
+    // `az aks show` output among the inputs gives the issuer when
+    // `--issuer` does not (and when every such cluster agrees on one).
+    let mut derived;
+    let mut options = options;
+    if options.issuer.is_none() {
+        let mut issuers: Vec<&str> = inventory.clusters().filter_map(|(_, c)| c.issuer.as_deref()).collect();
+        issuers.sort_unstable();
+        issuers.dedup();
+        if let [issuer] = issuers[..] {
+            derived = options.clone();
+            derived.issuer = Some(issuer.to_string());
+            options = &derived;
+        }
+    }
+    let cx = Context { inventory, options };
     let mut findings = Vec::new();
     for rule in ALL {
         (rule.check)(&cx, &mut findings);

@@ -99,7 +99,10 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 index,
                 format!("/metadata/annotations/{}", escape_pointer_segment(key)),
                 format!("annotation `{key}` value {} {what}", shown(value)),
-                format!("set `{key}` to the identity's GUID, e.g. from `az identity show --query clientId -o tsv`"),
+                format!(
+                    "set `{key}` to the identity's GUID, e.g. from `az identity show --query {} -o tsv`",
+                    if key == CLIENT_ID_ANNOTATION { "clientId" } else { "tenantId" }
+                ),
             ));
         }
     }
