@@ -205,7 +205,7 @@ fn the_cluster_file_gives_issuer_location_and_groups() {
     expect_exit(&out, 0);
     assert!(out.stderr.is_empty(), "no note for an enabled cluster: {}", text(&out.stderr));
     let tf = text(&out.stdout);
-    for needle in [format!("issuer              = \"{ISSUER}\""), "resource_group_name = \"rg-shop\"".into(), "location            = \"westeurope\"".into()] {
+    for needle in [format!("issuer                    = \"{ISSUER}\""), "resource_group_name = \"rg-shop\"".into(), "location            = \"westeurope\"".into()] {
         assert!(tf.contains(&needle), "{needle} not in {tf}");
     }
     // And lint reads the same file as the cluster's issuer (WI032).
@@ -235,7 +235,7 @@ fn several_credentials_are_written_one_after_another() {
     expect_exit(&out, 0);
     let tf = text(&out.stdout);
     assert_eq!(tf.matches("resource \"azurerm_federated_identity_credential\"").count(), 2);
-    assert!(tf.contains("depends_on          = [azurerm_federated_identity_credential.fic_shop_web]"), "{tf}");
+    assert!(tf.contains("depends_on                = [azurerm_federated_identity_credential.fic_shop_web]"), "{tf}");
     let out = run_cli(&["generate", "--spec", SPEC, "--format", "bicep"], None);
     assert!(text(&out.stdout).contains("@batchSize(1)"));
 }

@@ -19,6 +19,16 @@ hyperfine -N --warmup 3 --min-runs 20 --export-json "$out/cli.json" \
 # Cold start: no precompiled artifact, so the component is compiled first.
 hyperfine -N --runs 5 --export-json "$out/cold.json" \
   --prepare "rm -rf $out/cache" -n cold "$bin lint -f $out/objects-1.yaml -o json" -i >/dev/null
+# generate: every format for the example spec, for 20 ServiceAccounts (the
+# most federated credentials Azure allows on one identity), and the
+# refusal of 50 (WI024).
+python3 tests/bench/generate_spec.py 20 > "$out/spec-20.json"
+python3 tests/bench/generate_spec.py 50 > "$out/spec-50.json"
+hyperfine -N --warmup 3 --min-runs 20 --export-json "$out/generate.json" \
+  -n 1 "$bin generate --spec bundles/examples/generate/spec.yaml -o $out/generated-1 --force" \
+  -n 20 "$bin generate --spec $out/spec-20.json -o $out/generated-20 --force" \
+  -n 50 "$bin generate --spec $out/spec-50.json -o $out/generated-50 --force" \
+  -i >/dev/null
 target/release/wi-bench-native "$out/objects-1000.yaml" "$out/objects-10000.yaml" > "$out/native.json"
 # The Kubewarden policy: optimized (make policy) and built without optimization.
 target/release/wi-bench-policy target/kubewarden/policy.wasm "$UNOPTIMIZED_POLICY" > "$out/policy.json"

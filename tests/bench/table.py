@@ -23,6 +23,10 @@ rows = [
     f"| wasmtime / native | {wasm_per_object / native_per_object:.2f}x | |",
     f"| 10k / 1k objects wall-time ratio | {t10k / t1k:.1f} (10 is linear) | |",
 ]
+gen = {r["command"]: r["median"] for r in json.load(open(f"{out}/generate.json"))["results"]}
+rows.append(f"| `kubectl wi generate`, all six formats written to a directory, example spec (2 ServiceAccounts, 1 role) | {ms(gen['1'])} | |")
+rows.append(f"| same, 20 ServiceAccounts (Azure's most credentials per identity) | {ms(gen['20'])} | |")
+rows.append(f"| same, 50 ServiceAccounts: refused (WI024), time to the error | {ms(gen['50'])} | |")
 for p, label, target in zip(policies, ("optimized (`make policy`)", "unoptimized (dev profile: opt-level 0, debug info)"), (True, False)):
     rows.append(f"| Kubewarden policy {label}: module size | {p['bytes'] / 1e6:.2f} MB | {'< 1.5 MB' if target else ''} |")
     rows.append(f"| Kubewarden policy {label}: per request, fresh instance + validate, Pod | {p['validate'] * 1e3:.3f} ms | {'< 1 ms' if target else ''} |")

@@ -70,8 +70,11 @@ pub fn write(spec: &Checked) -> String {
     line(&mut s, "# 2. The user-assigned managed identity.");
     let identity = format!("--resource-group \"$RESOURCE_GROUP\" --name \"$IDENTITY_NAME\"{sub}");
     line(&mut s, &format!("if ! az identity show {identity} --output none 2>/dev/null; then"));
-    let location = if spec.location.is_some() { " --location \"$LOCATION\"" } else { "" };
-    line(&mut s, &format!("  az identity create {identity}{location} --output none"));
+    if spec.location.is_none() {
+        // No region given: the identity goes where its resource group is.
+        line(&mut s, &format!("  LOCATION=$(az group show --name \"$RESOURCE_GROUP\"{sub} --query location --output tsv)"));
+    }
+    line(&mut s, &format!("  az identity create {identity} --location \"$LOCATION\" --output none"));
     line(&mut s, "fi");
     line(&mut s, &format!("CLIENT_ID=$(az identity show {identity} --query clientId --output tsv)"));
     line(&mut s, &format!("PRINCIPAL_ID=$(az identity show {identity} --query principalId --output tsv)"));

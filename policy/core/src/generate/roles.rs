@@ -5,9 +5,10 @@
 use crate::wellknown::is_guid;
 
 /// Built-in Azure roles a Workload ID setup commonly grants, by the name
-/// `az role definition list` prints. Source: Microsoft's "Azure built-in
-/// roles" reference (learn.microsoft.com/azure/role-based-access-control/
-/// built-in-roles); the GUIDs are the same in every tenant.
+/// `az role definition list` prints. Source: the ID column of Microsoft's
+/// "Azure built-in roles" reference (MicrosoftDocs/azure-docs,
+/// articles/role-based-access-control/built-in-roles.md, 2026-04-09); the
+/// GUIDs are the same in every tenant.
 pub const BUILT_IN_ROLES: &[(&str, &str)] = &[
     ("Reader", "acdd72a7-3385-48ef-bd42-f606fba81ae7"),
     ("Contributor", "b24988ac-6180-42a0-ab88-20f7382dd24c"),

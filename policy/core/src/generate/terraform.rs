@@ -18,7 +18,7 @@ pub fn write(spec: &Checked) -> String {
     line("  required_providers {");
     line("    azurerm = {");
     line("      source  = \"hashicorp/azurerm\"");
-    line("      version = \">= 3.0\"");
+    line("      version = \">= 4.65\"");
     line("    }");
     line("  }");
     line("}");
@@ -74,13 +74,14 @@ pub fn write(spec: &Checked) -> String {
         line("");
         line(&format!("resource \"azurerm_federated_identity_credential\" \"{label}\" {{"));
         line(&format!("  name                = {}", hcl(&sa.fic_name)));
-        line(&format!("  resource_group_name = {}", hcl(spec.resource_group.as_deref().unwrap_or_default())));
-        line("  parent_id           = azurerm_user_assigned_identity.workload.id");
-        line(&format!("  audience            = [{}]", hcl(TOKEN_EXCHANGE_AUDIENCE)));
-        line(&format!("  issuer              = {}", hcl(spec.issuer.as_deref().unwrap_or_default())));
-        line(&format!("  subject             = {}", hcl(&sa.subject)));
+        // azurerm 4.65 renamed `parent_id` to `user_assigned_identity_id`
+        // (the old name goes in 5.0) and no longer uses resource_group_name.
+        line("  user_assigned_identity_id = azurerm_user_assigned_identity.workload.id");
+        line(&format!("  audience                  = [{}]", hcl(TOKEN_EXCHANGE_AUDIENCE)));
+        line(&format!("  issuer                    = {}", hcl(spec.issuer.as_deref().unwrap_or_default())));
+        line(&format!("  subject                   = {}", hcl(&sa.subject)));
         if let Some(prev) = &previous {
-            line(&format!("  depends_on          = [azurerm_federated_identity_credential.{prev}]"));
+            line(&format!("  depends_on                = [azurerm_federated_identity_credential.{prev}]"));
         }
         line("}");
         previous = Some(label);
