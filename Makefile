@@ -57,8 +57,16 @@ run: build
 	@$(KUBECTL_WI) generate --spec bundles/examples/generate/spec.yaml -o target/generated --force
 	@$(KUBECTL_WI) lint -f target/generated/shop.yaml -f target/generated/shop-aso.yaml
 
-test: build policy
+# One Python venv for the tools tests/outside checks generated files with
+# (Azure CLI, kubernetes-validate, Bicep and HCL parsers); rebuilt only
+# when the pinned requirements change.
+VENV := target/venv
+$(VENV)/.requirements: tests/outside/requirements.txt .ci/python-venv
+	.ci/python-venv
+
+test: build policy $(VENV)/.requirements
 	$(CARGO_ENV) $(CARGO) test --release --workspace --exclude wi-component --exclude wi-kubewarden --no-fail-fast
+	KUBECTL_WI=$(KUBECTL_WI) $(VENV)/bin/python -m pytest -q tests/outside
 
 install: build
 	install -D -m 0755 $(KUBECTL_WI) $(DESTDIR)$(PREFIX)/bin/kubectl-wi

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::host::{Core, GenerateError, GenerateRequest, Generated};
 use crate::inputs;
-use crate::{EXIT_INPUT, emit};
+use crate::{EXIT_INPUT, emit, flag_name};
 
 #[derive(Args)]
 pub struct GenerateArgs {
@@ -150,16 +150,7 @@ fn flag_for(field: &str) -> String {
         ("spec", _) => "--spec".into(),
         ("format", _) => "--format".into(),
         ("roles", None) | (_, Some(_)) => field.to_string(),
-        _ => {
-            let mut flag = String::from("--");
-            for c in head.chars() {
-                if c.is_ascii_uppercase() {
-                    flag.push('-');
-                }
-                flag.push(c.to_ascii_lowercase());
-            }
-            flag
-        }
+        _ => flag_name(head),
     }
 }
 

@@ -199,7 +199,16 @@ fn print_input_errors(errors: &[host::InputError]) -> u8 {
 /// An option the core refused, named as the flag the user typed: the core
 /// names settings keys (`tenantId`, `allowedClientIds.finance`).
 fn print_option_error(e: &OptionError) -> u8 {
-    let key = e.field.split('.').next().unwrap_or(&e.field);
+    let flag = flag_name(e.field.split('.').next().unwrap_or(&e.field));
+    match e.field.split_once('.') {
+        Some((_, entry)) => eprintln!("kubectl wi: error: {flag}: {entry}: {}", e.message),
+        None => eprintln!("kubectl wi: error: {flag}: {}", e.message),
+    }
+    EXIT_INPUT
+}
+
+/// The flag of a camelCase settings key: `tenantId` -> `--tenant-id`.
+pub(crate) fn flag_name(key: &str) -> String {
     let mut flag = String::from("--");
     for c in key.chars() {
         if c.is_ascii_uppercase() {
@@ -207,11 +216,7 @@ fn print_option_error(e: &OptionError) -> u8 {
         }
         flag.push(c.to_ascii_lowercase());
     }
-    match e.field.split_once('.') {
-        Some((_, entry)) => eprintln!("kubectl wi: error: {flag}: {entry}: {}", e.message),
-        None => eprintln!("kubectl wi: error: {flag}: {}", e.message),
-    }
-    EXIT_INPUT
+    flag
 }
 
 fn read_inputs(args: &InputArgs) -> Result<Vec<host::SourceFile>, u8> {

@@ -296,7 +296,8 @@ fn classify_azure(file: &str, doc: Document, azure_type: &str) -> Object {
     }
 }
 
-fn describe(v: &Value) -> &'static str {
+/// What a JSON value is, for messages ("is a list, not a string").
+pub(crate) fn describe(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::roles::{self, RoleDefinition};
 use super::{Format, GenerateError};
+use crate::objects::describe;
 use crate::rules::{fic_name_problem, guid_problem, issuer_problem, parse_subject};
 use crate::source::{Document, SourceFile, escape_pointer_segment, parse_documents};
 use crate::wellknown::{AKS_ISSUER_HOST_SUFFIX, is_dns_label, is_guid};
@@ -134,14 +135,14 @@ impl Spec {
             if value.is_null() {
                 return (spec, errors);
             }
-            return (spec, vec![error_at("", "spec".into(), format!("is {}, not an object of spec fields", kind_of(value)))]);
+            return (spec, vec![error_at("", "spec".into(), format!("is {}, not an object of spec fields", describe(value)))]);
         };
         let string_at = |pointer: &str, field: &str, v: &Value, errors: &mut Vec<GenerateError>| -> Option<Field> {
             match v {
                 Value::Null => None,
                 Value::String(s) => Some(field_at(pointer, s.clone())),
                 other => {
-                    errors.push(error_at(pointer, field.to_string(), format!("is {}, not a string", kind_of(other))));
+                    errors.push(error_at(pointer, field.to_string(), format!("is {}, not a string", describe(other))));
                     None
                 }
             }
@@ -158,7 +159,7 @@ impl Spec {
                         Value::Null => continue,
                         Value::Array(items) => items,
                         other => {
-                            errors.push(error_at(&pointer, key.clone(), format!("is {}, not a list", kind_of(other))));
+                            errors.push(error_at(&pointer, key.clone(), format!("is {}, not a list", describe(other))));
                             continue;
                         }
                     };
@@ -171,7 +172,7 @@ impl Spec {
                         let item_pointer = format!("{pointer}/{i}");
                         let item_field = format!("{key}[{i}]");
                         let Some(item_map) = item.as_object() else {
-                            errors.push(error_at(&item_pointer, item_field, format!("is {}, not an object with {}", kind_of(item), required.join(" and "))));
+                            errors.push(error_at(&item_pointer, item_field, format!("is {}, not an object with {}", describe(item), required.join(" and "))));
                             continue;
                         };
                         let mut got: [Option<Field>; 3] = Default::default();
@@ -503,17 +504,6 @@ impl Spec {
             enable_cluster_features: self.enable_cluster_features,
             notes,
         })
-    }
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }
 
