@@ -239,3 +239,46 @@ fn several_credentials_are_written_one_after_another() {
     let out = run_cli(&["generate", "--spec", SPEC, "--format", "bicep"], None);
     assert!(text(&out.stdout).contains("@batchSize(1)"));
 }
+
+/// Cases a hostile review found: names that meet after shortening, one
+/// grant written twice, the `default` ServiceAccount.
+#[test]
+fn derived_names_never_collide_and_grants_are_written_once() {
+    let long = "a".repeat(63);
+    let out = run_cli(&["generate", "--name", &long, "--namespace", "ns", "--service-account", "sa-with-long-name", "--service-account", "other", "--client-id", "4a1e7a39-6c0b-4b2e-9d3c-8f2b5e6d7c10", "--image", "nginx:1.27"], None);
+    expect_exit(&out, 0);
+    let yaml = text(&out.stdout);
+    let names: Vec<&str> = yaml.lines().filter_map(|l| l.strip_prefix("  name: ")).collect();
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(names.len(), unique.len(), "{names:?}");
+    assert!(names.iter().all(|n| n.len() <= 63), "{names:?}");
+
+    // `a-b`/`c` and `a`/`b-c` both derive `a-b-c`.
+    let out = run_cli(&["generate", "--name", "app", "--namespace", "a-b", "--service-account", "c", "--namespace", "a", "--service-account", "b-c", "--identity-name", "id-app", "--issuer", ISSUER, "--format", "arm"], None);
+    expect_exit(&out, 0);
+    let arm: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fics: Vec<&str> = arm["resources"].as_array().unwrap().iter().skip(1).map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(fics.len(), 2);
+    assert_ne!(fics[0], fics[1]);
+
+    let reader = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-shop";
+    let out = run_cli(&["generate", "--spec", SPEC, "--format", "bicep", "--role", "Reader", "--scope", reader, "--role", "reader", "--scope", reader, "--role", "acdd72a7-3385-48ef-bd42-f606fba81ae7", "--scope", &reader.to_uppercase().replace("SUBSCRIPTIONS", "subscriptions")], None);
+    expect_exit(&out, 0);
+    assert_eq!(text(&out.stdout).matches("Microsoft.Authorization/roleAssignments@").count(), 1, "{}", text(&out.stdout));
+
+    let out = run_cli(&["generate", "--spec", SPEC, "--namespace", "shop", "--service-account", "default"], None);
+    expect_exit(&out, 2);
+    assert!(text(&out.stderr).contains("[WI012]"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_helm_template_is_named_as_one() {
+    let dir = scratch("helm");
+    let chart = dir.join("deployment.yaml");
+    std::fs::write(&chart, "{{- if .Values.enabled }}\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: {{ .Release.Name }}\n{{- end }}\n").unwrap();
+    let out = run_cli(&["lint", "-f", &rel(&chart)], None);
+    expect_exit(&out, 2);
+    assert!(text(&out.stderr).contains("render it with `helm template` first"), "{}", text(&out.stderr));
+}

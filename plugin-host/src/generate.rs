@@ -154,8 +154,15 @@ fn flag_for(field: &str) -> String {
     }
 }
 
+/// At most this many errors are printed; a spec with thousands of bad
+/// entries says how many more there are.
+const MAX_ERRORS_SHOWN: usize = 50;
+
 fn print_errors(errors: &[GenerateError]) -> u8 {
-    for e in errors {
+    if errors.len() > MAX_ERRORS_SHOWN {
+        eprintln!("kubectl wi: error: {} problems; the first {MAX_ERRORS_SHOWN}:", errors.len());
+    }
+    for e in errors.iter().take(MAX_ERRORS_SHOWN) {
         if e.file.is_empty() {
             eprintln!("kubectl wi: error: {}: {}", flag_for(&e.field), e.message);
         } else if e.line > 0 {
@@ -175,9 +182,12 @@ pub fn run(args: GenerateArgs) -> Result<u8> {
     if args.spec.as_deref() == Some("-") && args.from_cluster.as_deref() == Some("-") {
         return Ok(usage("--spec and --from-cluster cannot both read standard input"));
     }
-    let read = |arg: &Option<String>| -> Result<Option<crate::host::SourceFile>, u8> {
+    let read = |arg: &Option<String>, flag: &str| -> Result<Option<crate::host::SourceFile>, u8> {
         arg.as_deref()
             .map(|path| {
+                if path.is_empty() {
+                    return Err(usage(format!("{flag}: the path is empty")));
+                }
                 inputs::read_one(path).map(|f| crate::host::SourceFile { name: f.name, content: f.content }).map_err(|e| {
                     eprintln!("{e}");
                     EXIT_INPUT
@@ -185,11 +195,11 @@ pub fn run(args: GenerateArgs) -> Result<u8> {
             })
             .transpose()
     };
-    let spec = match read(&args.spec) {
+    let spec = match read(&args.spec, "--spec") {
         Ok(f) => f,
         Err(code) => return Ok(code),
     };
-    let cluster = match read(&args.from_cluster) {
+    let cluster = match read(&args.from_cluster, "--from-cluster") {
         Ok(f) => f,
         Err(code) => return Ok(code),
     };
@@ -259,11 +269,37 @@ fn write_files(dir: &Path, generated: &Generated, force: bool) -> Result<u8> {
             return Ok(usage(format!("{}: cannot write: {e}; nothing written", target.display())));
         }
     }
-    for (tmp, target) in &staged {
-        if let Err(e) = fs::rename(tmp, target) {
-            cleanup(&staged);
-            return Ok(usage(format!("{}: cannot write: {e}", target.display())));
+    // Existing files step aside first: if any cannot be moved (or a new
+    // file cannot take its place), everything goes back as it was.
+    let mut set_aside: Vec<(PathBuf, &PathBuf)> = Vec::new();
+    let restore = |set_aside: &[(PathBuf, &PathBuf)]| {
+        for (backup, target) in set_aside {
+            let _ = fs::rename(backup, target);
         }
+    };
+    for target in &targets {
+        if fs::symlink_metadata(target).is_ok() {
+            let backup = dir.join(format!(".{}.kubectl-wi-{}.old", target.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
+            if let Err(e) = fs::rename(target, &backup) {
+                restore(&set_aside);
+                cleanup(&staged);
+                return Ok(usage(format!("{}: cannot replace: {e}; nothing written", target.display())));
+            }
+            set_aside.push((backup, target));
+        }
+    }
+    for (placed, (tmp, target)) in staged.iter().enumerate() {
+        if let Err(e) = fs::rename(tmp, target) {
+            for (_, done) in &staged[..placed] {
+                let _ = fs::remove_file(done);
+            }
+            restore(&set_aside);
+            cleanup(&staged[placed..]);
+            return Ok(usage(format!("{}: cannot write: {e}; nothing written", target.display())));
+        }
+    }
+    for (backup, _) in &set_aside {
+        let _ = fs::remove_file(backup);
     }
     for target in &targets {
         eprintln!("wrote {}", target.display());

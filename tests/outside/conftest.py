@@ -28,6 +28,9 @@ def pytest_configure(config):
     if cache is not None and hasattr(cache, "_cachedir"):
         cache._cachedir = wi_outside.REPO / "target" / "pytest-cache"
     from hypothesis import HealthCheck, settings
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(str(wi_outside.REPO / "target" / "hypothesis-home"))
     from hypothesis.database import DirectoryBasedExampleDatabase
 
     settings.register_profile(

@@ -102,8 +102,13 @@ def test_terraform(generated):
     assert wi.pairs(fics) == wi.expected_pairs(spec)
     for (fic_label, body), f in zip(tf.resources("azurerm_federated_identity_credential"), fics):
         assert f.audiences == [wi.AUDIENCE]
-        assert tf.refs(body["parent_id"]) == [f"azurerm_user_assigned_identity.{label}.id"], body["parent_id"]
-        assert tf.value(body["resource_group_name"]) == spec["resourceGroup"]
+        # azurerm >= 4.x: user_assigned_identity_id; before (deprecated,
+        # gone in 5.0): parent_id with resource_group_name.
+        owners = [k for k in ("user_assigned_identity_id", "parent_id") if k in body]
+        assert len(owners) == 1, f"{fic_label}: identity given by {owners}"
+        assert tf.refs(body[owners[0]]) == [f"azurerm_user_assigned_identity.{label}.id"], body[owners[0]]
+        if owners[0] == "parent_id":
+            assert tf.value(body["resource_group_name"]) == spec["resourceGroup"]
     wi.assert_serialized(fics, "terraform")
 
     roles = tf.resources("azurerm_role_assignment")

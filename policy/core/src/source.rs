@@ -159,7 +159,8 @@ pub fn parse_documents(file: &SourceFile) -> Result<Vec<Document>, InputError> {
     // A byte-order mark is not content (kubectl drops it too).
     let text = file.content.strip_prefix('\u{feff}').unwrap_or(&file.content);
     let starts = text.trim_start().chars().next();
-    if matches!(starts, Some('{' | '[')) {
+    // `{{- if ... }}` opens many Helm templates: not JSON.
+    if matches!(starts, Some('{' | '[')) && !text.trim_start().starts_with("{{") {
         match json_value_ranges(text) {
             Ok(ranges) if ranges.len() > 1 => {
                 let mut docs = Vec::with_capacity(ranges.len());

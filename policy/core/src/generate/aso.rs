@@ -70,7 +70,7 @@ pub fn write(spec: &Checked) -> String {
     let identity_object = object_name(&spec.identity_name);
     let owner = match (&spec.subscription_id, &spec.resource_group) {
         (Some(sub), Some(rg)) => Owner { arm_id: Some(format!("/subscriptions/{sub}/resourceGroups/{rg}")), name: None },
-        (_, rg) => Owner { name: rg.clone(), arm_id: None },
+        (_, rg) => Owner { name: rg.as_deref().map(object_name), arm_id: None },
     };
     let config_map = format!("{identity_object}-identity");
     let config_maps = ["clientId", "principalId", "tenantId"]
@@ -115,7 +115,7 @@ pub fn write(spec: &Checked) -> String {
         (Some(_), _) => out.push_str("# The identity's owner is its resource group's ARM ID.\n"),
         _ => out.push_str(&format!(
             "# The identity's owner is the ASO ResourceGroup object {:?} in namespace {namespace}\n# (give --subscription-id to own it by ARM ID instead).\n",
-            spec.resource_group.as_deref().unwrap_or_default()
+            spec.resource_group.as_deref().map(object_name).unwrap_or_default()
         )),
     }
     out.push_str(&format!(

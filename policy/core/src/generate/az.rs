@@ -41,8 +41,13 @@ pub fn write(spec: &Checked) -> String {
     line(&mut s, &format!("ISSUER={}", bash(spec.issuer.as_deref().unwrap_or_default())));
     line(&mut s, "");
 
+    let mut step = 0;
+    let mut next_step = |title: &str| {
+        step += 1;
+        format!("# {step}. {title}")
+    };
     if spec.cluster_name.is_some() {
-        line(&mut s, "# 1. The cluster's OIDC issuer and workload identity.");
+        line(&mut s, &next_step("The cluster's OIDC issuer and workload identity."));
         let show = format!("az aks show --resource-group \"$CLUSTER_RESOURCE_GROUP\" --name \"$CLUSTER_NAME\"{sub}");
         let update = format!(
             "az aks update --resource-group \"$CLUSTER_RESOURCE_GROUP\" --name \"$CLUSTER_NAME\"{sub} --enable-oidc-issuer --enable-workload-identity --output none"
@@ -67,7 +72,7 @@ pub fn write(spec: &Checked) -> String {
         line(&mut s, "");
     }
 
-    line(&mut s, "# 2. The user-assigned managed identity.");
+    line(&mut s, &next_step("The user-assigned managed identity."));
     let identity = format!("--resource-group \"$RESOURCE_GROUP\" --name \"$IDENTITY_NAME\"{sub}");
     line(&mut s, &format!("if ! az identity show {identity} --output none 2>/dev/null; then"));
     if spec.location.is_none() {
@@ -81,7 +86,7 @@ pub fn write(spec: &Checked) -> String {
     line(&mut s, "");
 
     if !spec.roles.is_empty() {
-        line(&mut s, "# 3. Role assignments, by object ID: no wait for directory replication.");
+        line(&mut s, &next_step("Role assignments, by object ID: no wait for directory replication."));
         for role in &spec.roles {
             let args = format!("--role {} --scope {}{sub}", bash(&role.role), bash(&role.scope.id));
             line(&mut s, &format!("if [ -z \"$(az role assignment list --assignee \"$PRINCIPAL_ID\" {args} --query '[0].id' --output tsv)\" ]; then"));
@@ -91,7 +96,7 @@ pub fn write(spec: &Checked) -> String {
         line(&mut s, "");
     }
 
-    line(&mut s, "# 4. One federated credential per ServiceAccount, one after another:");
+    line(&mut s, &next_step("One federated credential per ServiceAccount, one after another:"));
     line(&mut s, "#    Azure refuses concurrent credential writes on one identity.");
     for sa in &spec.service_accounts {
         let fic = format!("--name {} --identity-name \"$IDENTITY_NAME\" --resource-group \"$RESOURCE_GROUP\"{sub}", bash(&sa.fic_name));
@@ -106,7 +111,7 @@ pub fn write(spec: &Checked) -> String {
     }
     line(&mut s, "");
 
-    line(&mut s, "# 5. The ServiceAccounts, annotated with the identity's client ID.");
+    line(&mut s, &next_step("The ServiceAccounts, annotated with the identity's client ID."));
     let mut k8s = spec.clone();
     k8s.image = None;
     let yaml = yaml_stream(&kubernetes::objects(&k8s, CLIENT_ID_SLOT)).replace(CLIENT_ID_SLOT, "\"${CLIENT_ID}\"");

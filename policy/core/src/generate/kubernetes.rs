@@ -83,8 +83,14 @@ fn workload_name(spec: &Checked, sa: &CheckedServiceAccount) -> String {
         return spec.name.clone();
     }
     let joined = format!("{}-{}", spec.name, sa.name.replace('.', "-"));
-    // A Deployment name ends up in pod names and labels: 63 at most.
-    joined[..joined.len().min(63)].trim_end_matches('-').to_string()
+    if joined.len() <= 63 {
+        return joined;
+    }
+    // A Deployment name ends up in pod names and labels: 63 at most. Cut
+    // names keep a hash of the ServiceAccount, so two never meet.
+    use sha2::Digest;
+    let hash: String = sha2::Sha256::digest(sa.name.as_bytes()).iter().take(4).map(|b| format!("{b:02x}")).collect();
+    format!("{}-{hash}", joined[..54].trim_end_matches('-'))
 }
 
 fn deployment(spec: &Checked, sa: &CheckedServiceAccount) -> Deployment {

@@ -174,13 +174,18 @@ pub fn resolve(request: &Request) -> Result<Checked, Vec<GenerateError>> {
     let mut errors = Vec::new();
     if let Some(file) = &request.spec_file {
         let (spec, mut e) = Spec::from_file(file);
+        // A file that cannot be read at all says so once, without the
+        // "required" errors of everything it would have given.
+        if e.iter().any(|e| e.field == "spec") {
+            return Err(e);
+        }
         merged = spec;
         errors.append(&mut e);
     }
     if let Some(file) = &request.cluster_file {
         match ClusterState::from_file(file) {
             Ok(cluster) => merged.fill_from_cluster(cluster),
-            Err(e) => errors.push(e),
+            Err(e) => return Err(vec![e]),
         }
     }
     let (overrides, mut e) = Spec::from_value(&request.overrides, None);

@@ -73,6 +73,9 @@ pub struct Scope {
     /// and names joined with `/` (`Microsoft.Storage/storageAccounts/
     /// blobServices/containers`, `acct/default/c1`).
     pub resource: Option<(String, String)>,
+    /// Below another resource's `providers/` (an extension resource):
+    /// az and azurerm take it; Bicep and ARM here cannot name it.
+    pub extension: bool,
 }
 
 impl Scope {
@@ -100,24 +103,24 @@ pub fn parse_scope(id: &str) -> Result<Scope, String> {
     let parts = &parts[1..];
     let lower: Vec<String> = parts.iter().map(|p| p.to_ascii_lowercase()).collect();
     if lower.len() == 3 && lower[0] == "providers" && lower[1] == "microsoft.management" {
-        return Ok(Scope { id: id.into(), subscription: None, resource_group: None, resource: None });
+        return Ok(Scope { id: id.into(), subscription: None, resource_group: None, resource: None, extension: false });
     }
     if lower.len() == 4 && lower[0] == "providers" && lower[1] == "microsoft.management" && lower[2] == "managementgroups" {
-        return Ok(Scope { id: id.into(), subscription: None, resource_group: None, resource: None });
+        return Ok(Scope { id: id.into(), subscription: None, resource_group: None, resource: None, extension: false });
     }
     if lower.len() < 2 || lower[0] != "subscriptions" || !is_guid(parts[1]) {
         return Err(SHAPE.into());
     }
     let subscription = Some(parts[1].to_string());
     if lower.len() == 2 {
-        return Ok(Scope { id: id.into(), subscription, resource_group: None, resource: None });
+        return Ok(Scope { id: id.into(), subscription, resource_group: None, resource: None, extension: false });
     }
     if lower[2] != "resourcegroups" || lower.len() < 4 {
         return Err(SHAPE.into());
     }
     let resource_group = Some(parts[3].to_string());
     if lower.len() == 4 {
-        return Ok(Scope { id: id.into(), subscription, resource_group, resource: None });
+        return Ok(Scope { id: id.into(), subscription, resource_group, resource: None, extension: false });
     }
     // providers/<namespace>/<type>/<name>[/<child type>/<child name>]...
     let rest = &parts[4..];
@@ -128,8 +131,9 @@ pub fn parse_scope(id: &str) -> Result<Scope, String> {
     let pairs = &rest[2..];
     let types: Vec<&str> = pairs.iter().step_by(2).copied().collect();
     let names: Vec<&str> = pairs.iter().skip(1).step_by(2).copied().collect();
+    let extension = types.iter().any(|t| t.eq_ignore_ascii_case("providers"));
     let resource = Some((format!("{namespace}/{}", types.join("/")), names.join("/")));
-    Ok(Scope { id: id.into(), subscription, resource_group, resource })
+    Ok(Scope { id: id.into(), subscription, resource_group, resource, extension })
 }
 
 #[cfg(test)]

@@ -292,6 +292,13 @@ impl Spec {
                 errors.push(at.0.error(field(at.1), format!("[WI020] subject {subject:?} {why}")));
                 continue;
             }
+            if sa.name.value == crate::wellknown::DEFAULT_SERVICE_ACCOUNT {
+                errors.push(sa.name.error(
+                    field("name"),
+                    "[WI012] the `default` ServiceAccount is shared by every pod of its namespace that names none; give the workload a ServiceAccount of its own".to_string(),
+                ));
+                continue;
+            }
             if !seen_pairs.insert((sa.namespace.value.clone(), sa.name.value.clone())) {
                 errors.push(sa.name.error(field("name"), format!("ServiceAccount {}/{} is named twice", sa.namespace.value, sa.name.value)));
                 continue;
@@ -305,6 +312,13 @@ impl Spec {
                     f.value.clone()
                 }
                 None => default_fic_name(&sa.namespace.value, &sa.name.value),
+            };
+            // Two derived names can meet (`a-b`/`c` and `a`/`b-c`): the
+            // later one takes a hash of its own pair.
+            let fic_name = if sa.fic_name.is_none() && seen_fic_names.contains(&fic_name.to_ascii_lowercase()) {
+                hashed_fic_name(&fic_name, &sa.namespace.value, &sa.name.value)
+            } else {
+                fic_name
             };
             if !seen_fic_names.insert(fic_name.to_ascii_lowercase()) {
                 let at = sa.fic_name.as_ref().unwrap_or(&sa.name);
@@ -354,6 +368,9 @@ impl Spec {
         if let Some(f) = &self.issuer {
             match issuer_problem(&f.value) {
                 Err(why) => errors.push(f.error("issuer", format!("[WI021] issuer {:?} {why}", f.value))),
+                Ok(_) if let Some(c) = f.value.chars().find(|c| !is_url_char(*c)) => {
+                    errors.push(f.error("issuer", format!("[WI021] issuer {:?} contains {c:?}, which a URL holds only %-escaped", f.value)))
+                }
                 Ok(_) if !crate::options::is_https_url(&f.value) => {
                     errors.push(f.error("issuer", format!("[WI021] issuer {:?} is not an https:// URL with a host name", f.value)))
                 }
@@ -418,7 +435,7 @@ impl Spec {
             }
         }
         if let Some(f) = &self.image
-            && (f.value.is_empty() || f.value.len() > 1024 || f.value.chars().any(|c| c.is_whitespace() || c.is_control()))
+            && !is_image_reference(&f.value)
         {
             errors.push(f.error("image", format!("{:?} is not a container image reference", f.value)));
         }
@@ -427,7 +444,7 @@ impl Spec {
         let mut roles_out = Vec::new();
         for (i, r) in self.roles.iter().enumerate() {
             let role = &r.role.value;
-            if role.trim().is_empty() || role.len() > 512 || role.chars().any(char::is_control) || role.trim() != role {
+            if role.trim().is_empty() || role.len() > 512 || role.chars().any(invisible) || role.trim() != role || role.starts_with('-') {
                 errors.push(r.role.error(format!("roles[{i}].role"), format!("{role:?} is not a role name or ID")));
                 continue;
             }
@@ -447,12 +464,18 @@ impl Spec {
                     errors.push(r.role.error(
                         format!("roles[{i}].role"),
                         format!(
-                            "{role:?} is not a built-in role this tool knows; format {} needs the role definition's GUID (`az role definition list --name \"{role}\" --query [0].name -o tsv`)",
-                            format.name()
+                            "{role:?} is not a built-in role this tool knows; format {} needs the role definition's GUID (`az role definition list --name {} --query [0].name -o tsv`)",
+                            format.name(),
+                            super::text::bash(role)
                         ),
                     ));
                 }
-                if let Some(rg) = &self.resource_group
+                if scope.extension {
+                    errors.push(r.scope.error(
+                        format!("roles[{i}].scope"),
+                        format!("{:?} is a scope below another resource's `providers/`; format {} cannot name it, use format az or terraform", r.scope.value, format.name()),
+                    ));
+                } else if let Some(rg) = &self.resource_group
                     && !scope.in_resource_group(&rg.value, self.subscription_id.as_ref().map(|s| s.value.as_str()))
                 {
                     errors.push(r.scope.error(
@@ -473,8 +496,17 @@ impl Spec {
             }
             roles_out.push(CheckedRole { role: role.clone(), definition, scope });
         }
-        roles_out.dedup_by(|a, b| a.role == b.role && a.scope.id == b.scope.id);
+        // One grant written twice (a name and its GUID, another letter
+        // case) would be two assignments of one name (Bicep, ARM) or a 409.
+        let mut seen_grants = BTreeSet::new();
+        roles_out.retain(|r| {
+            let role = r.definition.as_ref().map_or_else(|| r.role.to_lowercase(), |d| d.guid.clone());
+            seen_grants.insert((role, r.scope.id.to_lowercase()))
+        });
 
+        if wants(Format::Aso) && !roles_out.is_empty() {
+            notes.push("format aso writes no role assignments; grant the roles with format az, bicep, arm or terraform".to_string());
+        }
         if self.enable_cluster_features {
             notes.push(if self.cluster_name.is_some() && wants(Format::Az) {
                 "the cluster file says the OIDC issuer or workload identity is not enabled; the az script enables both (`az aks update --enable-oidc-issuer --enable-workload-identity`)".to_string()
@@ -505,6 +537,28 @@ impl Spec {
             notes,
         })
     }
+}
+
+/// Control and invisible formatting characters (bidirectional overrides,
+/// zero-width spaces): never part of a name, and they hide what a script does.
+fn invisible(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+/// What a URL may hold unescaped (RFC 3986: unreserved, sub-delims, `:`,
+/// `@`, `/`, `%`).
+fn is_url_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/%".contains(c)
+}
+
+/// A container image reference as `docker pull` takes it:
+/// `[registry[:port]/]path[:tag][@digest]` in letters, digits, `.`, `_`,
+/// `-`, `/`, `:`, `@`, starting with a letter or digit.
+fn is_image_reference(image: &str) -> bool {
+    (1..=1024).contains(&image.len())
+        && image.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && image.chars().all(|c| c.is_ascii_alphanumeric() || "._-/:@".contains(c))
+        && !image.ends_with([':', '/', '@'])
 }
 
 /// Azure's rule for user-assigned identity names: 3 to 128 letters,
@@ -538,8 +592,9 @@ fn resource_group_problem(name: &str) -> Option<String> {
 /// `westeurope` from `https://westeurope.oic.prod-aks.azure.com/...`.
 pub fn aks_issuer_region(issuer: &str) -> Option<&str> {
     let host = issuer.strip_prefix("https://")?.split('/').next()?;
-    let region = host.strip_suffix(AKS_ISSUER_HOST_SUFFIX)?;
-    (!region.is_empty() && region.chars().all(|c| c.is_ascii_alphanumeric())).then_some(region)
+    let region = host.get(..host.len().checked_sub(AKS_ISSUER_HOST_SUFFIX.len())?)?;
+    let aks = host[region.len()..].eq_ignore_ascii_case(AKS_ISSUER_HOST_SUFFIX);
+    (aks && !region.is_empty() && region.chars().all(|c| c.is_ascii_alphanumeric())).then_some(region)
 }
 
 /// `<namespace>-<name>` in WI023's alphabet (a ServiceAccount name's dots
@@ -549,10 +604,15 @@ fn default_fic_name(namespace: &str, name: &str) -> String {
     if full.len() <= 120 {
         return full;
     }
+    hashed_fic_name(&full, namespace, name)
+}
+
+/// `name` cut to leave room for `-` and 8 hex digits of the pair's hash.
+fn hashed_fic_name(name: &str, namespace: &str, sa: &str) -> String {
     use sha2::Digest;
-    let digest = sha2::Sha256::digest(format!("{namespace}:{name}").as_bytes());
+    let digest = sha2::Sha256::digest(format!("{namespace}:{sa}").as_bytes());
     let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
-    format!("{}-{hash}", full[..111].trim_end_matches('-'))
+    format!("{}-{hash}", name[..name.len().min(111)].trim_end_matches('-'))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -628,7 +688,7 @@ impl ClusterState {
         Self::from_document(&file.name, doc).ok_or_else(|| {
             fail(
                 doc.line,
-                "is not `az aks show -o json` output (no `type: Microsoft.ContainerService/ManagedClusters` or `oidcIssuerProfile`)".into(),
+                "is not `az aks show -o json` output (it has neither `type: Microsoft.ContainerService/ManagedClusters` nor both `oidcIssuerProfile` and `agentPoolProfiles`)".into(),
             )
         })
     }

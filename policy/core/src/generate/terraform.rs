@@ -73,7 +73,7 @@ pub fn write(spec: &Checked) -> String {
         used.push(label.clone());
         line("");
         line(&format!("resource \"azurerm_federated_identity_credential\" \"{label}\" {{"));
-        line(&format!("  name                = {}", hcl(&sa.fic_name)));
+        line(&format!("  name                      = {}", hcl(&sa.fic_name)));
         // azurerm 4.65 renamed `parent_id` to `user_assigned_identity_id`
         // (the old name goes in 5.0) and no longer uses resource_group_name.
         line("  user_assigned_identity_id = azurerm_user_assigned_identity.workload.id");
