@@ -114,11 +114,11 @@ def specs(draw) -> dict:
     return spec
 
 
-def az_role_pairs(script: str) -> set[tuple[str, str]]:
-    out = set()
-    for words in wi.az_commands(script, "role", "assignment", "create"):
-        out.add((wi.option_values(words, "--role")[0], wi.option_values(words, "--scope")[0]))
-    return out
+def az_role_pairs_list(script: str) -> list[tuple[str, str]]:
+    return [
+        (wi.option_values(words, "--role")[0], wi.option_values(words, "--scope")[0])
+        for words in wi.az_commands(script, "role", "assignment", "create")
+    ]
 
 
 EXAMPLE = {
@@ -175,12 +175,14 @@ def test_roundtrip(cli, spec):
         wi.assert_serialized(found["terraform"], "terraform")
         wi.assert_serialized(found["arm"], "arm")
 
-        # Roles: az and terraform name them as given.
-        want_roles = {(r["role"], r["scope"]) for r in spec.get("roles", [])}
-        assert az_role_pairs(gen.text("az")) == want_roles
+        # Roles: az and terraform name them as given, each grant once (Azure
+        # names and IDs compare without regard to letter case).
+        want_roles = {(r["role"].lower(), r["scope"].lower()) for r in spec.get("roles", [])}
+        az_roles = [(r.lower(), s.lower()) for r, s in az_role_pairs_list(gen.text("az"))]
+        assert sorted(az_roles) == sorted(want_roles)
         tf = wi.Terraform(wi.parse_hcl(gen.text("terraform")))
-        tf_roles = {(tf.value(b.get("role_definition_name", b.get("role_definition_id"))), tf.value(b["scope"])) for _, b in tf.resources("azurerm_role_assignment")}
-        assert tf_roles == want_roles
+        tf_roles = [(tf.value(b.get("role_definition_name", b.get("role_definition_id"))).lower(), tf.value(b["scope"]).lower()) for _, b in tf.resources("azurerm_role_assignment")]
+        assert sorted(tf_roles) == sorted(want_roles)
 
         wi.check_kubernetes_yaml(spec, gen.path("yaml"), in_process=True)
 
