@@ -16,7 +16,7 @@ WASM_DIR := target/$(WASM_TARGET)/wasm
 KUBECTL_WI := target/release/kubectl-wi
 PREFIX ?= /usr/local
 
-.PHONY: setup component build policy run test install bench clean readme-rules
+.PHONY: setup component build policy web run test install bench clean readme-rules
 
 setup:
 	.ci/setup
@@ -42,6 +42,22 @@ policy:
 	@ls -l target/kubewarden/policy.wasm target/kubewarden/annotated-policy.wasm
 
 
+# The browser generator: the core through wasm-bindgen, size-optimized,
+# with the page's sources, in bundles/web/dist (any static file server).
+WEB_TOOLS := target/tools/.web-tools
+$(WEB_TOOLS): .ci/web-tools tests/browser/package-lock.json bundles/web/package-lock.json policy/web/Cargo.toml
+	.ci/web-tools
+
+web: $(WEB_TOOLS)
+	$(WASM_ENV) $(CARGO) build --profile web --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-web
+	rm -rf bundles/web/dist
+	mkdir -p bundles/web/dist
+	target/tools/bin/wasm-bindgen --target web --no-typescript --out-dir bundles/web/dist target/$(WASM_TARGET)/web/wi_web.wasm
+	bundles/web/node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals --enable-reference-types --enable-multivalue \
+		bundles/web/dist/wi_web_bg.wasm -o bundles/web/dist/wi_web_bg.wasm
+	cp bundles/web/src/* bundles/web/dist/
+	@ls -l bundles/web/dist/wi_web_bg.wasm; gzip -9c bundles/web/dist/wi_web_bg.wasm | wc -c | sed 's/^/gzipped bytes: /'
+
 # Lint, then mutate, the bundled examples. Lint exits 1 because the
 # examples hold real mistakes on purpose.
 EXAMPLE_MANIFESTS := -f bundles/examples/good -f bundles/examples/broken -f bundles/examples/azure-cli -f bundles/examples/migration -f bundles/examples/generate/aks-show.json
@@ -64,9 +80,10 @@ VENV := target/venv
 $(VENV)/.requirements: tests/outside/requirements.txt .ci/python-venv
 	.ci/python-venv
 
-test: build policy $(VENV)/.requirements
-	$(CARGO_ENV) $(CARGO) test --release --workspace --exclude wi-component --exclude wi-kubewarden --no-fail-fast
+test: build policy web $(VENV)/.requirements
+	$(CARGO_ENV) $(CARGO) test --release --workspace --exclude wi-component --exclude wi-kubewarden --exclude wi-web --no-fail-fast
 	KUBECTL_WI=$(KUBECTL_WI) $(VENV)/bin/python -m pytest -q tests/outside
+	KUBECTL_WI=$(KUBECTL_WI) node tests/browser/run.mjs
 
 install: build
 	install -D -m 0755 $(KUBECTL_WI) $(DESTDIR)$(PREFIX)/bin/kubectl-wi

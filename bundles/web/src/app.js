@@ -1,0 +1,194 @@
+// The page only moves text between the form and the core (wi_web.wasm):
+// every value is checked and every file written by the same Rust code as
+// `kubectl wi generate`, `lint` and `mutate`.
+import init, { generate, lint, mutate } from "./wi_web.js";
+
+const FORMATS = [
+  ["yaml", "Kubernetes YAML"], ["aso", "ASO"], ["az", "az CLI"],
+  ["bicep", "Bicep"], ["arm", "ARM"], ["terraform", "Terraform"],
+];
+const FIELDS = ["name", "namespace", "serviceAccount", "identityName", "resourceGroup", "issuer",
+  "tenantId", "clientId", "subscriptionId", "location", "clusterName", "image"];
+const form = document.getElementById("spec");
+const input = (name) => form.elements.namedItem(name);
+const manifests = document.getElementById("manifests");
+const files = {};
+
+// The spec object `kubectl wi generate --spec` reads, from the form.
+function spec() {
+  const s = {};
+  for (const f of FIELDS) {
+    const v = input(f).value;
+    if (v !== "" && f !== "namespace" && f !== "serviceAccount") s[f] = v;
+  }
+  const ns = input("namespace").value, sa = input("serviceAccount").value;
+  if (ns !== "" || sa !== "") s.serviceAccounts = [{ namespace: ns, name: sa }];
+  return s;
+}
+
+// `serviceAccounts[0].namespace` -> the input it came from.
+function inputFor(field) {
+  if (field.startsWith("serviceAccounts")) return field.endsWith(".name") ? "serviceAccount" : "namespace";
+  return FIELDS.includes(field) ? field : null;
+}
+
+function regenerate() {
+  const text = JSON.stringify(spec());
+  const problems = new Map();
+  for (const [format] of FORMATS) {
+    const answer = JSON.parse(generate(text, format));
+    const out = document.querySelector(`[data-output="${format}"]`);
+    if (answer.artifacts) {
+      out.textContent = answer.artifacts[0].content;
+      files[format] = answer.artifacts[0].fileName;
+    } else {
+      out.textContent = "";
+      delete files[format];
+      for (const e of answer.errors) {
+        const name = inputFor(e.field);
+        if (!name) continue;
+        const list = problems.get(name) || new Set();
+        list.add(e.message);
+        problems.set(name, list);
+      }
+    }
+    document.getElementById(`status-${format}`).textContent = answer.artifacts ? "" : "Not generated: fix the fields marked above.";
+  }
+  for (const f of FIELDS) {
+    const messages = problems.get(f);
+    input(f).setAttribute("aria-invalid", messages ? "true" : "false");
+    const note = document.getElementById(`e-${f}`);
+    note.textContent = messages ? [...messages].join(" ") : "";
+    note.dataset.rule = messages ? ([...messages].join(" ").match(/\[(WI\d{3})\]/) || [, ""])[1] : "";
+  }
+}
+
+function check() {
+  const list = document.getElementById("findings");
+  list.replaceChildren();
+  const mutated = document.querySelector('[data-output="mutated"]');
+  const text = manifests.value;
+  if (text.trim() === "") { mutated.textContent = ""; return; }
+  const answer = JSON.parse(lint("manifests.yaml", text));
+  for (const f of answer.findings || []) {
+    const li = document.createElement("li");
+    li.className = f.severity;
+    li.dataset.rule = f.rule;
+    li.dataset.line = String(f.line);
+    li.textContent = `line ${f.line}: ${f.severity} ${f.rule}: ${f.message} (fix: ${f.fix})`;
+    list.append(li);
+  }
+  for (const e of answer.inputErrors || []) {
+    const li = document.createElement("li");
+    li.className = "error";
+    li.dataset.line = String(e.line);
+    li.textContent = `line ${e.line}: ${e.message}`;
+    list.append(li);
+  }
+  const m = JSON.parse(mutate("manifests.yaml", text));
+  mutated.textContent = m.yaml ?? (m.refusals || []).map((r) => `line ${r.line}: the webhook would refuse this pod: ${r.message}`).join("\n");
+}
+
+// The whole state in the fragment: never sent to a server.
+function save() {
+  const params = new URLSearchParams();
+  for (const f of FIELDS) if (input(f).value !== "") params.set(f, input(f).value);
+  if (manifests.value !== "") params.set("manifests", manifests.value);
+  history.replaceState(null, "", `#${params}`);
+}
+function restore() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  for (const f of FIELDS) input(f).value = params.get(f) ?? "";
+  manifests.value = params.get("manifests") ?? "";
+}
+
+function download(name, text, type = "text/plain") {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+// A stored (uncompressed) zip of the generated files, made in the page.
+function zip(entries) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc32 = (bytes) => { let c = 0xffffffff; for (const b of bytes) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const enc = new TextEncoder(), parts = [], central = [];
+  let offset = 0;
+  const u16 = (v) => [v & 0xff, (v >>> 8) & 0xff], u32 = (v) => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
+  for (const [name, text] of entries) {
+    const data = enc.encode(text), fname = enc.encode(name), crc = crc32(data);
+    const common = [...u16(20), ...u16(0x0800), ...u16(0), ...u16(0), ...u16(0x21), ...u32(crc), ...u32(data.length), ...u32(data.length), ...u16(fname.length), ...u16(0)];
+    const local = new Uint8Array([...u32(0x04034b50), ...common, ...fname]);
+    central.push(new Uint8Array([...u32(0x02014b50), ...u16(20), ...common, ...u16(0), ...u16(0), ...u16(0), ...u32(0), ...u32(offset), ...fname]));
+    parts.push(local, data);
+    offset += local.length + data.length;
+  }
+  const size = central.reduce((n, c) => n + c.length, 0);
+  const end = new Uint8Array([...u32(0x06054b50), ...u16(0), ...u16(0), ...u16(entries.length), ...u16(entries.length), ...u32(size), ...u32(offset), ...u16(0)]);
+  return new Blob([...parts, ...central, end], { type: "application/zip" });
+}
+
+function buildTabs() {
+  const tabs = document.getElementById("tabs"), panels = document.getElementById("panels");
+  FORMATS.forEach(([format, label], i) => {
+    const tab = document.createElement("button");
+    Object.assign(tab, { id: `tab-${format}`, type: "button", textContent: label });
+    tab.setAttribute("role", "tab");
+    tab.setAttribute("aria-controls", `panel-${format}`);
+    tab.setAttribute("aria-selected", i === 0 ? "true" : "false");
+    tab.tabIndex = i === 0 ? 0 : -1;
+    tabs.append(tab);
+    const panel = document.createElement("div");
+    Object.assign(panel, { id: `panel-${format}`, hidden: i !== 0 });
+    panel.setAttribute("role", "tabpanel");
+    panel.setAttribute("aria-labelledby", tab.id);
+    panel.innerHTML = `<div class="actions"><button type="button" data-copy="${format}">Copy</button><button type="button" data-download="${format}">Download</button><button type="button" data-download-all>Download all (.zip)</button></div><p id="status-${format}" role="status"></p><pre data-output="${format}" tabindex="0" aria-label="${label} output"></pre>`;
+    panels.append(panel);
+  });
+  const select = (tab) => {
+    for (const t of tabs.children) {
+      const on = t === tab;
+      t.setAttribute("aria-selected", String(on));
+      t.tabIndex = on ? 0 : -1;
+      document.getElementById(t.getAttribute("aria-controls")).hidden = !on;
+    }
+    tab.focus();
+  };
+  tabs.addEventListener("click", (e) => e.target.closest("[role=tab]") && select(e.target.closest("[role=tab]")));
+  tabs.addEventListener("keydown", (e) => {
+    const list = [...tabs.children], i = list.indexOf(document.activeElement);
+    if (e.key === "ArrowRight") select(list[(i + 1) % list.length]);
+    else if (e.key === "ArrowLeft") select(list[(i - 1 + list.length) % list.length]);
+    else if (e.key === "Home") select(list[0]);
+    else if (e.key === "End") select(list[list.length - 1]);
+  });
+  panels.addEventListener("click", async (e) => {
+    const b = e.target;
+    if (b.dataset.copy) await navigator.clipboard.writeText(document.querySelector(`[data-output="${b.dataset.copy}"]`).textContent);
+    if (b.dataset.download && files[b.dataset.download]) download(files[b.dataset.download], document.querySelector(`[data-output="${b.dataset.download}"]`).textContent);
+    if ("downloadAll" in b.dataset) {
+      const entries = FORMATS.filter(([f]) => files[f]).map(([f]) => [files[f], document.querySelector(`[data-output="${f}"]`).textContent]);
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(zip(entries));
+      a.download = `${input("name").value || "workload-id"}.zip`;
+      a.click();
+    }
+  });
+}
+
+await init();
+buildTabs();
+for (const f of FIELDS) input(f).setAttribute("aria-describedby", `e-${f}`);
+restore();
+regenerate();
+check();
+form.addEventListener("input", () => { regenerate(); save(); });
+manifests.addEventListener("input", () => { check(); save(); });
+window.addEventListener("hashchange", () => { restore(); regenerate(); check(); });
+document.body.dataset.ready = "true";

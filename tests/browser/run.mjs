@@ -1,0 +1,128 @@
+// End-to-end tests of the generator page in Debian's chromium: the page's
+// outputs, findings and mutation must equal what `kubectl wi` prints for
+// the same values; copy, download, a shared link and an accessibility
+// audit (axe-core) are checked as a user would meet them.
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { extname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const root = resolve(fileURLToPath(import.meta.url), "../../..");
+const dist = join(root, "bundles/web/dist");
+const cli = process.env.KUBECTL_WI ? resolve(root, process.env.KUBECTL_WI) : join(root, "target/release/kubectl-wi");
+const failures = [];
+const check = (ok, what) => { if (!ok) failures.push(what); console.log(`${ok ? "ok  " : "FAIL"} ${what}`); };
+const kubectlWi = (args) => execFileSync(cli, args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+const types = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm" };
+const server = createServer(async (req, res) => {
+  const path = new URL(req.url, "http://x").pathname;
+  try {
+    const body = await readFile(join(dist, path === "/" ? "index.html" : path.slice(1)));
+    res.writeHead(200, { "content-type": types[extname(path)] || "text/html" });
+    res.end(body);
+  } catch {
+    res.writeHead(404);
+    res.end();
+  }
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const url = `http://127.0.0.1:${server.address().port}/`;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+try {
+  const context = await browser.newContext({ acceptDownloads: true });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: url.slice(0, -1) });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => { failures.push(`page error: ${e.message}`); console.error(`page error: ${e.message}`); });
+  page.on("console", (m) => m.type() === "error" && console.error(`console: ${m.text()}`));
+  const start = Date.now();
+  await page.goto(url);
+  await page.waitForSelector("body[data-ready=true]", { timeout: 20000 });
+  console.log(`page ready in ${Date.now() - start} ms`);
+
+  // The form, as `kubectl wi generate`'s flags.
+  const values = {
+    name: "shop", namespace: "shop", serviceAccount: "web", identityName: "id-shop", resourceGroup: "rg-shop",
+    issuer: "https://westeurope.oic.prod-aks.azure.com/72f988bf-86f1-41af-91ab-2d7cd011db47/5c6d8e0a-1b2c-4d3e-8f90-a1b2c3d4e5f6/",
+    tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47", clientId: "4a1e7a39-6c0b-4b2e-9d3c-8f2b5e6d7c10",
+    subscriptionId: "0b1f6471-1bf0-4dda-aec3-cb9272f09590", location: "westeurope", clusterName: "aks-shop", image: "ghcr.io/example/shop:1.4.2",
+  };
+  for (const [k, v] of Object.entries(values)) await page.fill(`[name="${k}"]`, v);
+  const flag = (k) => "--" + k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+  const args = Object.entries(values).flatMap(([k, v]) => [k === "serviceAccount" ? "--service-account" : flag(k), v]);
+  for (const format of ["yaml", "aso", "az", "bicep", "arm", "terraform"]) {
+    const shown = await page.textContent(`[data-output="${format}"]`);
+    const printed = kubectlWi(["generate", ...args, "--format", format]);
+    check(shown === printed, `output ${format} equals kubectl wi generate --format ${format}`);
+  }
+
+  // Inline validation: the rule code next to the field, tied to it.
+  await page.fill('[name="clientId"]', "not-a-guid");
+  const note = await page.textContent("#e-clientId");
+  check(note.includes("[WI005]") && note.includes("is not a GUID"), `clientId shows WI005 (${note})`);
+  check((await page.getAttribute('[name="clientId"]', "aria-describedby")) === "e-clientId", "the finding is the field's aria-describedby");
+  check((await page.getAttribute('[name="clientId"]', "aria-invalid")) === "true", "the field is marked invalid");
+  check((await page.textContent('[data-output="yaml"]')) === "", "no YAML while the client ID is wrong");
+  await page.fill('[name="clientId"]', values.clientId);
+
+  // Copy and download give the shown text.
+  await page.click('[data-copy="yaml"]');
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  check(copied === (await page.textContent('[data-output="yaml"]')), "copy puts the YAML on the clipboard");
+  await page.click("#tab-terraform");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click('[data-download="terraform"]')]);
+  check(download.suggestedFilename() === "shop.tf", `download is named shop.tf (${download.suggestedFilename()})`);
+  const saved = await readFile(await download.path(), "utf8");
+  check(saved === (await page.textContent('[data-output="terraform"]')), "download holds the Terraform shown");
+
+  // Check my manifests: the same findings and mutation as the CLI.
+  for (const file of ["bundles/examples/broken/workloads.yaml", "tests/fixtures/lint/WI005-fires-placeholders.yaml", "bundles/examples/good/workload.yaml"]) {
+    const text = await readFile(join(root, file), "utf8");
+    await page.fill('[name="manifests"]', text);
+    const shown = await page.$$eval("#findings [data-rule]", (els) => els.map((e) => `${e.dataset.line} ${e.dataset.rule}`).sort());
+    let report;
+    try { report = JSON.parse(kubectlWi(["lint", "-f", file, "-o", "json"])); } catch (e) { report = JSON.parse(e.stdout); }
+    const want = report.findings.map((f) => `${f.line} ${f.rule}`).sort();
+    check(JSON.stringify(shown) === JSON.stringify(want), `findings for ${file} equal kubectl wi lint (${shown.length})`);
+  }
+  const mutatedShown = await page.textContent('[data-output="mutated"]');
+  const mutatedPrinted = kubectlWi(["mutate", "-f", "bundles/examples/good/workload.yaml"]);
+  check(mutatedShown === mutatedPrinted, "mutated pods equal kubectl wi mutate");
+
+  // A shared link restores the state.
+  const shared = page.url();
+  const other = await context.newPage();
+  await other.goto(shared);
+  await other.waitForSelector("body[data-ready=true]");
+  check((await other.inputValue('[name="issuer"]')) === values.issuer, "a shared link restores the form");
+  check((await other.textContent('[data-output="arm"]')) === (await page.textContent('[data-output="arm"]')), "and the outputs");
+  check((await other.inputValue('[name="manifests"]')).includes("kind: Deployment"), "and the pasted manifests");
+
+  // Keyboard: the tabs move with the arrow keys.
+  await page.focus("#tab-terraform");
+  await page.keyboard.press("ArrowRight");
+  check(await page.evaluate(() => document.activeElement.id === "tab-yaml" && !document.getElementById("panel-yaml").hidden), "ArrowRight moves to the next tab");
+
+  // Accessibility audit.
+  await page.addScriptTag({ path: join(root, "tests/browser/node_modules/axe-core/axe.min.js") });
+  const audit = await page.evaluate(async () => (await window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] })).violations.map((v) => `${v.id}: ${v.nodes.length} nodes`));
+  check(audit.length === 0, `axe-core finds no WCAG A/AA violation ${audit.join("; ")}`);
+
+  await page.setViewportSize({ width: 1280, height: 1100 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(root, "target/web-generator.png"), fullPage: false });
+} finally {
+  await browser.close();
+  server.close();
+}
+if (failures.length) {
+  console.error(`\n${failures.length} browser check(s) failed:\n- ${failures.join("\n- ")}`);
+  process.exit(1);
+}
+console.log("all browser checks passed");
