@@ -31,6 +31,12 @@ const server = createServer(async (req, res) => {
 await new Promise((r) => server.listen(0, "127.0.0.1", r));
 const url = `http://127.0.0.1:${server.address().port}/`;
 
+// Pastes into the check pane and waits for the (debounced) check.
+async function paste(page, text) {
+  await page.fill('[name="manifests"]', text);
+  await page.waitForFunction(() => document.body.dataset.checking === "false");
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -84,7 +90,7 @@ try {
   // Check my manifests: the same findings and mutation as the CLI.
   for (const file of ["bundles/examples/broken/workloads.yaml", "tests/fixtures/lint/WI005-fires-placeholders.yaml", "bundles/examples/good/workload.yaml"]) {
     const text = await readFile(join(root, file), "utf8");
-    await page.fill('[name="manifests"]', text);
+    await paste(page, text);
     const shown = await page.$$eval("#findings [data-rule]", (els) => els.map((e) => `${e.dataset.line} ${e.dataset.rule}`).sort());
     let report;
     try { report = JSON.parse(kubectlWi(["lint", "-f", file, "-o", "json"])); } catch (e) { report = JSON.parse(e.stdout); }
@@ -94,6 +100,13 @@ try {
   const mutatedShown = await page.textContent('[data-output="mutated"]');
   const mutatedPrinted = kubectlWi(["mutate", "-f", "bundles/examples/good/workload.yaml"]);
   check(mutatedShown === mutatedPrinted, "mutated pods equal kubectl wi mutate");
+  // A pod the webhook refuses: like the CLI (exit 1, nothing on stdout),
+  // no mutated text, the refusal listed apart.
+  const refused = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels:\n    azure.workload.identity/use: \"true\"\nspec:\n  serviceAccountName: missing\n  containers:\n  - name: c\n    image: nginx\n";
+  await paste(page, refused);
+  check((await page.textContent('[data-output="mutated"]')) === "", "a refused pod gives no mutated text");
+  check((await page.textContent("#refusals")).includes("would refuse"), "the refusal is listed");
+  await paste(page, await readFile(join(root, "bundles/examples/good/workload.yaml"), "utf8"));
 
   // A shared link restores the state.
   const shared = page.url();

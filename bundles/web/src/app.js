@@ -13,6 +13,12 @@ const form = document.getElementById("spec");
 const input = (name) => form.elements.namedItem(name);
 const manifests = document.getElementById("manifests");
 const files = {};
+// Fields the user has typed in (or that a link filled): only their
+// problems are shown, so a fresh form is not a wall of red.
+const touched = new Set();
+// Pasted text larger than this stays out of the link (browsers drop URLs
+// of about 2 MB); the page says so.
+const MAX_LINK_MANIFESTS = 256 * 1024;
 
 // The spec object `kubectl wi generate --spec` reads, from the form.
 function spec() {
@@ -34,7 +40,6 @@ function inputFor(field) {
 
 function regenerate() {
   const text = JSON.stringify(spec());
-  const problems = new Map();
   for (const [format] of FORMATS) {
     const answer = JSON.parse(generate(text, format));
     const out = document.querySelector(`[data-output="${format}"]`);
@@ -44,18 +49,24 @@ function regenerate() {
     } else {
       out.textContent = "";
       delete files[format];
-      for (const e of answer.errors) {
-        const name = inputFor(e.field);
-        if (!name) continue;
-        const list = problems.get(name) || new Set();
-        list.add(e.message);
-        problems.set(name, list);
-      }
     }
-    document.getElementById(`status-${format}`).textContent = answer.artifacts ? "" : "Not generated: fix the fields marked above.";
+    const panel = document.getElementById(`panel-${format}`);
+    for (const b of panel.querySelectorAll("[data-copy], [data-download]")) b.disabled = !answer.artifacts;
+    document.getElementById(`status-${format}`).textContent = answer.artifacts ? "" : "Not generated yet: complete or fix the fields marked above.";
+  }
+  for (const b of document.querySelectorAll("[data-download-all]")) b.disabled = Object.keys(files).length === 0;
+  // Every format at once: one message per field, naming every format
+  // that needs it.
+  const problems = new Map();
+  for (const e of JSON.parse(generate(text, "all")).errors || []) {
+    const name = inputFor(e.field);
+    if (!name) continue;
+    const list = problems.get(name) || new Set();
+    list.add(e.message);
+    problems.set(name, list);
   }
   for (const f of FIELDS) {
-    const messages = problems.get(f);
+    const messages = touched.has(f) ? problems.get(f) : undefined;
     input(f).setAttribute("aria-invalid", messages ? "true" : "false");
     const note = document.getElementById(`e-${f}`);
     note.textContent = messages ? [...messages].join(" ") : "";
@@ -66,6 +77,8 @@ function regenerate() {
 function check() {
   const list = document.getElementById("findings");
   list.replaceChildren();
+  const refusals = document.getElementById("refusals");
+  refusals.replaceChildren();
   const mutated = document.querySelector('[data-output="mutated"]');
   const text = manifests.value;
   if (text.trim() === "") { mutated.textContent = ""; return; }
@@ -85,20 +98,45 @@ function check() {
     li.textContent = `line ${e.line}: ${e.message}`;
     list.append(li);
   }
+  // As `kubectl wi mutate`: refused pods print nothing; why goes aside.
   const m = JSON.parse(mutate("manifests.yaml", text));
-  mutated.textContent = m.yaml ?? (m.refusals || []).map((r) => `line ${r.line}: the webhook would refuse this pod: ${r.message}`).join("\n");
+  mutated.textContent = m.yaml ?? "";
+  for (const r of m.refusals || []) {
+    const li = document.createElement("li");
+    li.className = "error";
+    li.dataset.line = String(r.line);
+    li.textContent = `line ${r.line}: the webhook would refuse this pod: ${r.message}`;
+    refusals.append(li);
+  }
+}
+
+// Checking a large paste takes a while: wait until typing pauses.
+let pending;
+function checkSoon() {
+  clearTimeout(pending);
+  document.body.dataset.checking = "true";
+  pending = setTimeout(() => { check(); save(); document.body.dataset.checking = "false"; }, 300);
 }
 
 // The whole state in the fragment: never sent to a server.
 function save() {
   const params = new URLSearchParams();
   for (const f of FIELDS) if (input(f).value !== "") params.set(f, input(f).value);
-  if (manifests.value !== "") params.set("manifests", manifests.value);
+  const notice = document.getElementById("link-notice");
+  if (manifests.value.length > MAX_LINK_MANIFESTS) {
+    notice.textContent = `The pasted text (${Math.round(manifests.value.length / 1024)} KB) is too large to keep in the link; a reload or a shared link will not restore it.`;
+  } else {
+    notice.textContent = "";
+    if (manifests.value !== "") params.set("manifests", manifests.value);
+  }
   history.replaceState(null, "", `#${params}`);
 }
 function restore() {
   const params = new URLSearchParams(location.hash.slice(1));
-  for (const f of FIELDS) input(f).value = params.get(f) ?? "";
+  for (const f of FIELDS) {
+    input(f).value = params.get(f) ?? "";
+    if (input(f).value !== "") touched.add(f);
+  }
   manifests.value = params.get("manifests") ?? "";
 }
 
@@ -148,7 +186,7 @@ function buildTabs() {
     Object.assign(panel, { id: `panel-${format}`, hidden: i !== 0 });
     panel.setAttribute("role", "tabpanel");
     panel.setAttribute("aria-labelledby", tab.id);
-    panel.innerHTML = `<div class="actions"><button type="button" data-copy="${format}">Copy</button><button type="button" data-download="${format}">Download</button><button type="button" data-download-all>Download all (.zip)</button></div><p id="status-${format}" role="status"></p><pre data-output="${format}" tabindex="0" aria-label="${label} output"></pre>`;
+    panel.innerHTML = `<div class="actions"><button type="button" data-copy="${format}">Copy</button><button type="button" data-download="${format}">Download</button><button type="button" data-download-all>Download all (.zip)</button></div><p id="status-${format}"></p><pre data-output="${format}" role="region" tabindex="0" aria-label="${label} output"></pre>`;
     panels.append(panel);
   });
   const select = (tab) => {
@@ -188,7 +226,7 @@ for (const f of FIELDS) input(f).setAttribute("aria-describedby", `e-${f}`);
 restore();
 regenerate();
 check();
-form.addEventListener("input", () => { regenerate(); save(); });
-manifests.addEventListener("input", () => { check(); save(); });
+form.addEventListener("input", (e) => { touched.add(e.target.name); regenerate(); save(); });
+manifests.addEventListener("input", checkSoon);
 window.addEventListener("hashchange", () => { restore(); regenerate(); check(); });
 document.body.dataset.ready = "true";

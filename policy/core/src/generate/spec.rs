@@ -414,7 +414,7 @@ impl Spec {
         // Location: given, or the region of an AKS issuer.
         let mut location = self.location.as_ref().map(|f| f.value.clone());
         if let Some(f) = &self.location
-            && (!(1..=64).contains(&f.value.len()) || !f.value.chars().all(|c| c.is_ascii_alphanumeric() || c == ' '))
+            && (!(1..=64).contains(&f.value.len()) || f.value.trim() != f.value || !f.value.chars().all(|c| c.is_ascii_alphanumeric() || c == ' '))
         {
             errors.push(f.error("location", format!("{:?} is not an Azure region name such as \"westeurope\"", f.value)));
         }
