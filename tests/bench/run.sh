@@ -32,4 +32,6 @@ hyperfine -N --warmup 3 --min-runs 20 --export-json "$out/generate.json" \
 target/release/wi-bench-native "$out/objects-1000.yaml" "$out/objects-10000.yaml" > "$out/native.json"
 # The Kubewarden policy: optimized (make policy) and built without optimization.
 target/release/wi-bench-policy target/kubewarden/policy.wasm "$UNOPTIMIZED_POLICY" > "$out/policy.json"
+# The browser generator (make web).
+node tests/browser/bench.mjs > "$out/web.json"
 python3 tests/bench/table.py "$out" README.md
