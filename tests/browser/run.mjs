@@ -68,6 +68,24 @@ try {
     check(shown === printed, `output ${format} equals kubectl wi generate --format ${format}`);
   }
 
+  // A second ServiceAccount and a role, as repeated flags.
+  await page.click("#add-account");
+  await page.locator('[name="namespace"]').nth(1).fill("jobs");
+  await page.locator('[name="serviceAccount"]').nth(1).fill("worker");
+  await page.click("#add-role");
+  const scope = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-shop/providers/Microsoft.KeyVault/vaults/kv-shop";
+  await page.locator('[name="role"]').fill("Key Vault Secrets User");
+  await page.locator('[name="scope"]').fill(scope);
+  const more = [...args, "--namespace", "jobs", "--service-account", "worker", "--role", "Key Vault Secrets User", "--scope", scope];
+  for (const format of ["yaml", "aso", "az", "bicep", "arm", "terraform"]) {
+    const shown = await page.textContent(`[data-output="${format}"]`);
+    check(shown === kubectlWi(["generate", ...more, "--format", format]), `with two ServiceAccounts and a role, output ${format} equals the CLI's`);
+  }
+  await page.locator('[name="scope"]').fill("kv-shop");
+  const scopeNote = await page.textContent(`#${await page.locator('[name="scope"]').getAttribute("aria-describedby")}`);
+  check(scopeNote.includes("Azure resource ID"), `a bad scope is explained next to it (${scopeNote})`);
+  await page.locator('[name="scope"]').fill(scope);
+
   // Inline validation: the rule code next to the field, tied to it.
   await page.fill('[name="clientId"]', "not-a-guid");
   const note = await page.textContent("#e-clientId");
@@ -116,6 +134,7 @@ try {
   check((await other.inputValue('[name="issuer"]')) === values.issuer, "a shared link restores the form");
   check((await other.textContent('[data-output="arm"]')) === (await page.textContent('[data-output="arm"]')), "and the outputs");
   check((await other.inputValue('[name="manifests"]')).includes("kind: Deployment"), "and the pasted manifests");
+  check((await other.locator('[name="serviceAccount"]').nth(1).inputValue()) === "worker" && (await other.locator('[name="role"]').inputValue()) === "Key Vault Secrets User", "and the added rows");
 
   // Keyboard: the tabs move with the arrow keys.
   await page.focus("#tab-terraform");

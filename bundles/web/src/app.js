@@ -10,7 +10,7 @@ const FORMATS = [
 const FIELDS = ["name", "namespace", "serviceAccount", "identityName", "resourceGroup", "issuer",
   "tenantId", "clientId", "subscriptionId", "location", "clusterName", "image"];
 const form = document.getElementById("spec");
-const input = (name) => form.elements.namedItem(name);
+const input = (name) => form.querySelector(`[name="${name}"]`);
 const manifests = document.getElementById("manifests");
 const files = {};
 // Fields the user has typed in (or that a link filled): only their
@@ -20,23 +20,68 @@ const touched = new Set();
 // of about 2 MB); the page says so.
 const MAX_LINK_MANIFESTS = 256 * 1024;
 
-// The spec object `kubectl wi generate --spec` reads, from the form.
+// Repeated inputs: the first namespace/serviceAccount pair in the grid,
+// more in rows (same names, as the flags repeat), roles in rows.
+const all = (name) => [...form.querySelectorAll(`[name="${name}"]`)];
+const SINGLE = FIELDS.filter((f) => f !== "namespace" && f !== "serviceAccount");
+
+// The spec object `kubectl wi generate --spec` reads, from the form. A
+// blank field is an absent flag.
 function spec() {
   const s = {};
-  for (const f of FIELDS) {
+  for (const f of SINGLE) {
     const v = input(f).value;
-    if (v !== "" && f !== "namespace" && f !== "serviceAccount") s[f] = v;
+    if (v !== "") s[f] = v;
   }
-  const ns = input("namespace").value, sa = input("serviceAccount").value;
-  if (ns !== "" || sa !== "") s.serviceAccounts = [{ namespace: ns, name: sa }];
+  const namespaces = all("namespace"), accounts = all("serviceAccount");
+  const pairs = namespaces.map((n, i) => ({ namespace: n.value, name: accounts[i].value })).filter((p) => p.namespace !== "" || p.name !== "");
+  if (pairs.length) s.serviceAccounts = pairs;
+  const scopes = all("scope");
+  const roles = all("role").map((r, i) => ({ role: r.value, scope: scopes[i].value })).filter((r) => r.role !== "" || r.scope !== "");
+  if (roles.length) s.roles = roles;
   return s;
 }
 
-// `serviceAccounts[0].namespace` -> the input it came from.
+// `serviceAccounts[1].namespace` -> the input it came from. Indexes count
+// the pairs actually sent (blank rows are left out).
 function inputFor(field) {
-  if (field.startsWith("serviceAccounts")) return field.endsWith(".name") ? "serviceAccount" : "namespace";
-  return FIELDS.includes(field) ? field : null;
+  const m = field.match(/^(serviceAccounts|roles)\[(\d+)\](?:\.(\w+))?$/);
+  if (!m) return SINGLE.includes(field) ? input(field) : field === "serviceAccounts" ? all("namespace")[0] : null;
+  const [first, second] = m[1] === "roles" ? ["role", "scope"] : ["namespace", "serviceAccount"];
+  const rows = all(first).map((el, i) => [el, all(second)[i]]).filter(([a, b]) => a.value !== "" || b.value !== "");
+  const row = rows[Number(m[2])];
+  if (!row) return null;
+  return m[3] === "scope" || m[3] === "name" ? row[1] : row[0];
 }
+
+let rowCount = 0;
+// One more pair of inputs, labelled and with its own finding line.
+function addRow(fieldset, names, labels, values = []) {
+  rowCount += 1;
+  const row = document.createElement("div");
+  row.className = "row";
+  names.forEach((name, i) => {
+    const id = `f-${name}-${rowCount}`;
+    const field = document.createElement("div");
+    field.className = "field";
+    field.innerHTML = `<label for="${id}"></label><input id="${id}" name="${name}"><p class="finding" id="e-${name}-${rowCount}"></p>`;
+    field.querySelector("label").textContent = labels[i];
+    const el = field.querySelector("input");
+    el.value = values[i] ?? "";
+    el.setAttribute("aria-describedby", `e-${name}-${rowCount}`);
+    row.append(field);
+  });
+  const remove = document.createElement("button");
+  remove.type = "button";
+  remove.textContent = "Remove";
+  remove.setAttribute("aria-label", `Remove ${labels.join(" and ")} ${rowCount}`);
+  remove.addEventListener("click", () => { row.remove(); regenerate(); save(); });
+  row.append(remove);
+  fieldset.append(row);
+  return row;
+}
+const addAccount = (values) => addRow(document.getElementById("more-accounts"), ["namespace", "serviceAccount"], ["Namespace", "ServiceAccount"], values);
+const addRole = (values) => addRow(document.getElementById("roles"), ["role", "scope"], ["Role (name or ID)", "Scope (resource ID)"], values);
 
 function regenerate() {
   const text = JSON.stringify(spec());
@@ -59,16 +104,16 @@ function regenerate() {
   // that needs it.
   const problems = new Map();
   for (const e of JSON.parse(generate(text, "all")).errors || []) {
-    const name = inputFor(e.field);
-    if (!name) continue;
-    const list = problems.get(name) || new Set();
+    const el = inputFor(e.field);
+    if (!el) continue;
+    const list = problems.get(el) || new Set();
     list.add(e.message);
-    problems.set(name, list);
+    problems.set(el, list);
   }
-  for (const f of FIELDS) {
-    const messages = touched.has(f) ? problems.get(f) : undefined;
-    input(f).setAttribute("aria-invalid", messages ? "true" : "false");
-    const note = document.getElementById(`e-${f}`);
+  for (const el of form.querySelectorAll("input")) {
+    const messages = touched.has(el.name) ? problems.get(el) : undefined;
+    el.setAttribute("aria-invalid", messages ? "true" : "false");
+    const note = document.getElementById(el.getAttribute("aria-describedby"));
     note.textContent = messages ? [...messages].join(" ") : "";
     note.dataset.rule = messages ? ([...messages].join(" ").match(/\[(WI\d{3})\]/) || [, ""])[1] : "";
   }
@@ -121,7 +166,12 @@ function checkSoon() {
 // The whole state in the fragment: never sent to a server.
 function save() {
   const params = new URLSearchParams();
-  for (const f of FIELDS) if (input(f).value !== "") params.set(f, input(f).value);
+  for (const f of SINGLE) if (input(f).value !== "") params.set(f, input(f).value);
+  // Pairs keep their positions, blanks included, so a link rebuilds the rows.
+  for (const f of ["namespace", "serviceAccount", "role", "scope"]) {
+    const values = all(f).map((el) => el.value);
+    if (values.some((v) => v !== "")) for (const v of values) params.append(f, v);
+  }
   const notice = document.getElementById("link-notice");
   if (manifests.value.length > MAX_LINK_MANIFESTS) {
     notice.textContent = `The pasted text (${Math.round(manifests.value.length / 1024)} KB) is too large to keep in the link; a reload or a shared link will not restore it.`;
@@ -133,10 +183,15 @@ function save() {
 }
 function restore() {
   const params = new URLSearchParams(location.hash.slice(1));
-  for (const f of FIELDS) {
-    input(f).value = params.get(f) ?? "";
-    if (input(f).value !== "") touched.add(f);
-  }
+  for (const row of form.querySelectorAll(".row")) row.remove();
+  for (const f of SINGLE) input(f).value = params.get(f) ?? "";
+  const namespaces = params.getAll("namespace"), accounts = params.getAll("serviceAccount");
+  input("namespace").value = namespaces[0] ?? "";
+  input("serviceAccount").value = accounts[0] ?? "";
+  for (let i = 1; i < Math.max(namespaces.length, accounts.length); i++) addAccount([namespaces[i], accounts[i]]);
+  const roles = params.getAll("role"), scopes = params.getAll("scope");
+  for (let i = 0; i < Math.max(roles.length, scopes.length); i++) addRole([roles[i], scopes[i]]);
+  for (const el of form.querySelectorAll("input")) if (el.value !== "") touched.add(el.name);
   manifests.value = params.get("manifests") ?? "";
 }
 
@@ -223,6 +278,8 @@ function buildTabs() {
 await init();
 buildTabs();
 for (const f of FIELDS) input(f).setAttribute("aria-describedby", `e-${f}`);
+document.getElementById("add-account").addEventListener("click", () => addAccount().querySelector("input").focus());
+document.getElementById("add-role").addEventListener("click", () => addRole().querySelector("input").focus());
 restore();
 regenerate();
 check();
