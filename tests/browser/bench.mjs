@@ -1,35 +1,19 @@
 // `make bench`: the generator page in headless chromium. Prints JSON:
 // wasm size raw and gzipped, load to ready, one regeneration of all
 // outputs after a keystroke, and linting 1,000 pasted objects.
-import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { execFileSync } from "node:child_process";
-import { extname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { join } from "node:path";
+import { launchChromium, root, serveSite } from "./serve.mjs";
 
-const root = resolve(fileURLToPath(import.meta.url), "../../..");
-const dist = join(root, "bundles/web/dist");
-const types = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm" };
-const server = createServer(async (req, res) => {
-  const path = new URL(req.url, "http://x").pathname;
-  try {
-    const body = await readFile(join(dist, path === "/" ? "index.html" : path.slice(1)));
-    res.writeHead(200, { "content-type": types[extname(path)] || "text/html" });
-    res.end(body);
-  } catch { res.writeHead(404); res.end(); }
-});
-await new Promise((r) => server.listen(0, "127.0.0.1", r));
-const url = `http://127.0.0.1:${server.address().port}/`;
+const site = await serveSite();
+const url = site.url;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const wasm = await readFile(join(dist, "wi_web_bg.wasm"));
+const wasm = await readFile(join(root, "bundles/web/dist/wi_web_bg.wasm"));
 const objects = execFileSync("python3", [join(root, "tests/bench/generate.py"), "1000"], { encoding: "utf8" });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium();
 const loads = [], regenerations = [], lints = [];
 try {
   for (let i = 0; i < 7; i++) {
@@ -64,7 +48,7 @@ try {
   }
 } finally {
   await browser.close();
-  server.close();
+  site.close();
 }
 console.log(JSON.stringify({
   wasmBytes: wasm.length,

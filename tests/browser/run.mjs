@@ -2,34 +2,18 @@
 // outputs, findings and mutation must equal what `kubectl wi` prints for
 // the same values; copy, download, a shared link and an accessibility
 // audit (axe-core) are checked as a user would meet them.
-import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
-import { extname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { join, resolve } from "node:path";
+import { launchChromium, root, serveSite } from "./serve.mjs";
 
-const root = resolve(fileURLToPath(import.meta.url), "../../..");
-const dist = join(root, "bundles/web/dist");
 const cli = process.env.KUBECTL_WI ? resolve(root, process.env.KUBECTL_WI) : join(root, "target/release/kubectl-wi");
 const failures = [];
 const check = (ok, what) => { if (!ok) failures.push(what); console.log(`${ok ? "ok  " : "FAIL"} ${what}`); };
 const kubectlWi = (args) => execFileSync(cli, args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
-const types = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm" };
-const server = createServer(async (req, res) => {
-  const path = new URL(req.url, "http://x").pathname;
-  try {
-    const body = await readFile(join(dist, path === "/" ? "index.html" : path.slice(1)));
-    res.writeHead(200, { "content-type": types[extname(path)] || "text/html" });
-    res.end(body);
-  } catch {
-    res.writeHead(404);
-    res.end();
-  }
-});
-await new Promise((r) => server.listen(0, "127.0.0.1", r));
-const url = `http://127.0.0.1:${server.address().port}/`;
+const site = await serveSite();
+const url = site.url;
 
 // Pastes into the check pane and waits for the (debounced) check.
 async function paste(page, text) {
@@ -37,10 +21,7 @@ async function paste(page, text) {
   await page.waitForFunction(() => document.body.dataset.checking === "false");
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launchChromium();
 try {
   const context = await browser.newContext({ acceptDownloads: true });
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: url.slice(0, -1) });
@@ -151,7 +132,7 @@ try {
   await page.screenshot({ path: join(root, "target/web-generator.png"), fullPage: false });
 } finally {
   await browser.close();
-  server.close();
+  site.close();
 }
 if (failures.length) {
   console.error(`\n${failures.length} browser check(s) failed:\n- ${failures.join("\n- ")}`);
