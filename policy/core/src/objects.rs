@@ -55,6 +55,20 @@ pub struct Cluster {
     pub workload_identity_enabled: bool,
 }
 
+impl Cluster {
+    /// The settings in `az aks show -o json` output; the issuer only when
+    /// the OIDC issuer is enabled (az may still print an old URL).
+    pub fn read(v: &Value) -> Cluster {
+        let flag = |pointer: &str| v.pointer(pointer).and_then(Value::as_bool) == Some(true);
+        let oidc_issuer_enabled = flag("/oidcIssuerProfile/enabled");
+        Cluster {
+            issuer: str_at(v, "/oidcIssuerProfile/issuerUrl").filter(|i| oidc_issuer_enabled && !i.is_empty()).map(str::to_string),
+            oidc_issuer_enabled,
+            workload_identity_enabled: flag("/securityProfile/workloadIdentity/enabled"),
+        }
+    }
+}
+
 /// A federated identity credential, from Azure Service Operator or from
 /// `az identity federated-credential list/show`.
 #[derive(Debug, Clone, PartialEq)]
@@ -263,13 +277,7 @@ fn classify_azure(file: &str, doc: Document, azure_type: &str) -> Object {
     let name = str_at(v, "/name").unwrap_or("").to_string();
     let resource_group = str_at(v, "/resourceGroup").unwrap_or("").to_string();
     let role = if azure_type == AZ_CLUSTER_TYPE {
-        let flag = |pointer: &str| v.pointer(pointer).and_then(Value::as_bool) == Some(true);
-        let oidc_issuer_enabled = flag("/oidcIssuerProfile/enabled");
-        Role::Cluster(Cluster {
-            issuer: str_at(v, "/oidcIssuerProfile/issuerUrl").filter(|i| oidc_issuer_enabled && !i.is_empty()).map(str::to_string),
-            oidc_issuer_enabled,
-            workload_identity_enabled: flag("/securityProfile/workloadIdentity/enabled"),
-        })
+        Role::Cluster(Cluster::read(v))
     } else if azure_type == AZ_IDENTITY_TYPE {
         Role::Identity(Identity {
             key: name.to_ascii_lowercase(),

@@ -88,9 +88,7 @@ fn workload_name(spec: &Checked, sa: &CheckedServiceAccount) -> String {
     }
     // A Deployment name ends up in pod names and labels: 63 at most. Cut
     // names keep a hash of the ServiceAccount, so two never meet.
-    use sha2::Digest;
-    let hash: String = sha2::Sha256::digest(sa.name.as_bytes()).iter().take(4).map(|b| format!("{b:02x}")).collect();
-    format!("{}-{hash}", joined[..54].trim_end_matches('-'))
+    format!("{}-{}", joined[..54].trim_end_matches('-'), super::text::short_hash(&sa.name))
 }
 
 fn deployment(spec: &Checked, sa: &CheckedServiceAccount) -> Deployment {

@@ -609,9 +609,7 @@ fn default_fic_name(namespace: &str, name: &str) -> String {
 
 /// `name` cut to leave room for `-` and 8 hex digits of the pair's hash.
 fn hashed_fic_name(name: &str, namespace: &str, sa: &str) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(format!("{namespace}:{sa}").as_bytes());
-    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let hash = super::text::short_hash(&format!("{namespace}:{sa}"));
     format!("{}-{hash}", name[..name.len().min(111)].trim_end_matches('-'))
 }
 
@@ -708,15 +706,14 @@ impl ClusterState {
                 line: doc.line_of(pointer),
             })
         };
-        let flag = |pointer: &str| value.pointer(pointer).and_then(Value::as_bool).unwrap_or(false);
-        let oidc_issuer_enabled = flag("/oidcIssuerProfile/enabled");
+        let settings = crate::objects::Cluster::read(value);
         Some(ClusterState {
             name: field("/name"),
             resource_group: field("/resourceGroup"),
             location: field("/location"),
-            issuer: if oidc_issuer_enabled { field("/oidcIssuerProfile/issuerUrl") } else { None },
-            oidc_issuer_enabled,
-            workload_identity_enabled: flag("/securityProfile/workloadIdentity/enabled"),
+            issuer: settings.issuer.is_some().then(|| field("/oidcIssuerProfile/issuerUrl")).flatten(),
+            oidc_issuer_enabled: settings.oidc_issuer_enabled,
+            workload_identity_enabled: settings.workload_identity_enabled,
         })
     }
 }

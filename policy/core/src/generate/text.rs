@@ -52,6 +52,13 @@ pub fn identifier(prefix: &str, s: &str) -> String {
     format!("{prefix}_{body}")
 }
 
+/// 8 hex digits of `text`'s SHA-256: what a shortened name keeps so that
+/// two shortened names never meet.
+pub fn short_hash(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes()).iter().take(4).map(|b| format!("{b:02x}")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
