@@ -1,0 +1,291 @@
+//! YAML text to documents, straight from the parser's events.
+//!
+//! The events of `granit-parser` carry each node's style, tag, anchor and
+//! line, which is all a manifest reader needs: plain scalars are resolved
+//! with kubectl's YAML 1.1 rules ([`crate::yaml11`]) from the text the parser
+//! hands over, quoted and block scalars stay strings, and the line tree is
+//! built beside the value in the same pass. Going through serde (with a
+//! `Spanned` wrapper per node) cost about three times the parse itself.
+//!
+//! Hostile input is bounded here: nesting deeper than [`MAX_DEPTH`] is
+//! refused as it opens, and aliases may not expand to more nodes than the
+//! text could hold without them (an alias bomb stops before it allocates).
+
+use std::collections::HashMap;
+
+use granit_parser::{Event, Parser, ScalarStyle, Tag};
+use serde_json::{Map, Value};
+
+use super::{Document, LineTree, MAX_DEPTH};
+use crate::yaml11::{self, Resolved};
+
+/// A problem as (line, column, message), relative to the parsed text.
+pub(super) type Problem = (u32, u32, String);
+
+/// A finished node: its value, its lines, and how many nodes it holds (what
+/// an alias of it costs).
+struct Node {
+    value: Value,
+    lines: LineTree,
+    size: usize,
+}
+
+/// A collection being read.
+enum Open {
+    Sequence {
+        values: Vec<Value>,
+        lines: Vec<LineTree>,
+    },
+    Mapping {
+        map: Map<String, Value>,
+        lines: Vec<LineTree>,
+        /// The key read, waiting for its value: text, line, and whether it
+        /// is the merge key `<<`.
+        key: Option<(String, u32, bool)>,
+        /// Mappings named by `<<`, merged when the mapping closes (explicit
+        /// keys win, then earlier sources).
+        merges: Vec<Node>,
+    },
+}
+
+struct Frame {
+    open: Open,
+    line: u32,
+    anchor: usize,
+    size: usize,
+}
+
+/// Reads every document of `text`. Empty and null documents are skipped.
+pub(super) fn parse(text: &str) -> Result<Vec<Document>, Problem> {
+    let mut parser = Parser::new_from_str(text);
+    // Every node consumes at least one byte of input unless it comes from
+    // an alias, so only alias expansion can pass this.
+    let budget = text.len() + 10_000;
+    let mut produced = 0usize;
+    let mut anchors: HashMap<usize, Node> = HashMap::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut docs = Vec::new();
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.map_err(|e| (e.marker().line() as u32, e.marker().col() as u32 + 1, e.info()))?;
+        let line = span.start.line() as u32;
+        let node = match event {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => continue,
+            Event::DocumentStart(..) => {
+                anchors.clear();
+                continue;
+            }
+            Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err((line, span.start.col() as u32 + 1, format!("nesting deeper than {MAX_DEPTH} levels")));
+                }
+                let open = if matches!(event, Event::SequenceStart(..)) {
+                    Open::Sequence { values: Vec::new(), lines: Vec::new() }
+                } else {
+                    Open::Mapping { map: Map::new(), lines: Vec::new(), key: None, merges: Vec::new() }
+                };
+                stack.push(Frame { open, line, anchor, size: 1 });
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = stack.pop() else {
+                    return Err((line, 0, "unbalanced collection end".to_string()));
+                };
+                let (value, children) = match frame.open {
+                    Open::Sequence { values, lines } => (Value::Array(values), lines),
+                    Open::Mapping { mut map, mut lines, merges, .. } => {
+                        merge_into(&mut map, &mut lines, merges);
+                        (Value::Object(map), lines)
+                    }
+                };
+                let node = Node { value, lines: LineTree { line: frame.line, key_line: 0, children }, size: frame.size };
+                if frame.anchor != 0 {
+                    anchors.insert(frame.anchor, Node { value: node.value.clone(), lines: node.lines.clone(), size: node.size });
+                }
+                node
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                produced += 1;
+                let expecting_key = matches!(stack.last(), Some(Frame { open: Open::Mapping { key: None, .. }, .. }));
+                if expecting_key {
+                    let merge = style == ScalarStyle::Plain && tag.is_none() && text == "<<";
+                    let key = if merge { text.into_owned() } else { key_text(&text, style, tag.as_deref()).map_err(|m| (line, 0, m))? };
+                    if anchor != 0 {
+                        anchors.insert(anchor, Node { value: Value::String(key.clone()), lines: leaf(line), size: 1 });
+                    }
+                    set_key(&mut stack, key, line, merge);
+                    continue;
+                }
+                let value = scalar_value(&text, style, tag.as_deref()).map_err(|m| (line, 0, m))?;
+                let node = Node { value, lines: leaf(line), size: 1 };
+                if anchor != 0 {
+                    anchors.insert(anchor, Node { value: node.value.clone(), lines: node.lines.clone(), size: 1 });
+                }
+                node
+            }
+            Event::Alias(id) => {
+                let Some(target) = anchors.get(&id) else {
+                    return Err((line, 0, "alias of a node that is not finished (a recursive alias?)".to_string()));
+                };
+                produced += target.size;
+                if produced > budget {
+                    return Err((line, 0, "aliases expand to far more data than the file holds (a YAML alias bomb?)".to_string()));
+                }
+                let expecting_key = matches!(stack.last(), Some(Frame { open: Open::Mapping { key: None, .. }, .. }));
+                if expecting_key {
+                    let key = match &target.value {
+                        Value::String(s) => s.clone(),
+                        Value::Bool(b) => b.to_string(),
+                        Value::Number(n) if n.is_i64() || n.is_u64() => n.to_string(),
+                        _ => return Err((line, 0, "a mapping key must be a string, number or boolean".to_string())),
+                    };
+                    set_key(&mut stack, key, line, false);
+                    continue;
+                }
+                Node { value: target.value.clone(), lines: target.lines.clone(), size: target.size }
+            }
+            // Not emitted with the parser's default options.
+            _ => continue,
+        };
+        // A finished node goes into its parent, or is a document.
+        let Some(parent) = stack.last_mut() else {
+            if !node.value.is_null() {
+                docs.push(Document { line: node.lines.line, value: node.value, lines: node.lines });
+            }
+            continue;
+        };
+        parent.size += node.size;
+        match &mut parent.open {
+            Open::Sequence { values, lines } => {
+                values.push(node.value);
+                lines.push(node.lines);
+            }
+            Open::Mapping { map, lines, key, merges } => {
+                let Some((name, key_line, merge)) = key.take() else {
+                    return Err((line, 0, "a mapping key must be a string, number or boolean, not a list or mapping".to_string()));
+                };
+                if merge {
+                    match node.value {
+                        Value::Object(_) => merges.push(node),
+                        Value::Array(items) => {
+                            for (value, lines) in items.into_iter().zip(node.lines.children) {
+                                if !value.is_object() {
+                                    return Err((key_line, 0, "`<<` merges mappings only".to_string()));
+                                }
+                                merges.push(Node { value, lines, size: 0 });
+                            }
+                        }
+                        _ => return Err((key_line, 0, "`<<` merges mappings only".to_string())),
+                    }
+                    continue;
+                }
+                let mut lines_of_value = node.lines;
+                lines_of_value.key_line = key_line;
+                match map.entry(name) {
+                    serde_json::map::Entry::Vacant(slot) => {
+                        slot.insert(node.value);
+                    }
+                    serde_json::map::Entry::Occupied(taken) => {
+                        return Err((key_line, 0, format!("duplicate key `{}` in a mapping", taken.key())));
+                    }
+                }
+                lines.push(lines_of_value);
+            }
+        }
+    }
+    Ok(docs)
+}
+
+fn leaf(line: u32) -> LineTree {
+    LineTree { line, key_line: 0, children: Vec::new() }
+}
+
+fn set_key(stack: &mut [Frame], name: String, line: u32, merge: bool) {
+    if let Some(Frame { open: Open::Mapping { key, .. }, .. }) = stack.last_mut() {
+        *key = Some((name, line, merge));
+    }
+}
+
+/// Merged mappings' keys that the mapping does not set itself, appended in
+/// source order.
+fn merge_into(map: &mut Map<String, Value>, lines: &mut Vec<LineTree>, merges: Vec<Node>) {
+    for source in merges {
+        let Value::Object(entries) = source.value else { continue };
+        for ((name, value), child) in entries.into_iter().zip(source.lines.children) {
+            if !map.contains_key(&name) {
+                map.insert(name, value);
+                lines.push(child);
+            }
+        }
+    }
+}
+
+/// The core schema's tag name (`!!int` -> `int`), or `None` for a local or
+/// other tag.
+fn core_tag(tag: &Tag) -> Option<&str> {
+    tag.core_suffix()
+}
+
+/// A scalar value as kubectl reads it.
+fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
+    let plain = style == ScalarStyle::Plain;
+    let Some(tag) = tag else {
+        if !plain {
+            return Ok(Value::String(text.to_string()));
+        }
+        return match yaml11::resolve_plain(text) {
+            Resolved::Value(value) => Ok(value),
+            Resolved::NotFinite => Err(format!("`{text}` is not a number JSON can hold; quote it if it is text")),
+        };
+    };
+    // A tag go-yaml does not resolve keeps the text as a string; so do the
+    // string-like core tags (go-yaml reads `!!binary` as its text too).
+    let Some(name) = core_tag(tag) else { return Ok(Value::String(text.to_string())) };
+    let resolved = || match yaml11::resolve_plain(text) {
+        Resolved::Value(value) => Some(value),
+        Resolved::NotFinite => None,
+    };
+    let wrong = || Err(format!("`{text}` is not a valid !!{name}"));
+    match name {
+        "str" | "binary" | "timestamp" => Ok(Value::String(text.to_string())),
+        "null" => match resolved() {
+            Some(Value::Null) => Ok(Value::Null),
+            _ => wrong(),
+        },
+        "bool" => match resolved() {
+            Some(Value::Bool(b)) => Ok(Value::Bool(b)),
+            _ => wrong(),
+        },
+        "int" => match resolved() {
+            Some(Value::Number(n)) if !n.is_f64() => Ok(Value::Number(n)),
+            _ => wrong(),
+        },
+        "float" => match resolved() {
+            Some(Value::Number(n)) => n.as_f64().and_then(serde_json::Number::from_f64).map(Value::Number).map_or_else(wrong, Ok),
+            None => Err(format!("`{text}` is not a number JSON can hold; quote it if it is text")),
+            _ => wrong(),
+        },
+        _ => wrong(),
+    }
+}
+
+/// A mapping key as kubectl turns it into a JSON key: scalars of any type
+/// by their text as Go prints it (integers in decimal, booleans as words,
+/// floats with `%g` at 32-bit precision); null keys and integers above
+/// int64 are refused, as sigs.k8s.io/yaml refuses them.
+fn key_text(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<String, String> {
+    let value = scalar_value(text, style, tag).map_err(|_| refuse_key(text))?;
+    match value {
+        Value::String(s) => Ok(s),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => Ok(i.to_string()),
+            None if n.is_f64() => Ok(yaml11::go_format_float32_g(n.as_f64().unwrap_or_default())),
+            None => Err(refuse_key(text)),
+        },
+        _ => Err(refuse_key(text)),
+    }
+}
+
+fn refuse_key(text: &str) -> String {
+    format!("mapping key `{text}` is not a key kubectl can read; quote it")
+}
