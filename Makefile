@@ -14,6 +14,9 @@ WASM_ENV := $(RUSTC_ENV) $(WASM_LINKER_ENV)
 WASM_TARGET := wasm32-unknown-unknown
 WASM_DIR := target/$(WASM_TARGET)/wasm
 KUBECTL_WI := target/release/kubectl-wi
+# Every native cargo command selects these packages, so that cargo resolves
+# features once and builds wasmtime once (.ci/check-one-build checks it).
+TEST_PACKAGES := -p kubectl-wi -p wi-conformance -p wi-core
 PREFIX ?= /usr/local
 
 .PHONY: setup component build policy web run test install bench clean readme-rules
@@ -37,7 +40,8 @@ policy:
 	mkdir -p target/kubewarden
 	cp $(WASM_DIR)/wi_kubewarden.wasm target/kubewarden/policy.wasm
 	cp bundles/kubewarden/metadata.yml bundles/kubewarden/artifacthub-pkg.yml bundles/kubewarden/settings.schema.json bundles/kubewarden/policy-*.yaml target/kubewarden/
-	$(CARGO_ENV) $(CARGO) run --release -q -p wi-conformance --bin wi-kubewarden-annotate -- \
+	$(CARGO_ENV) $(CARGO) build --release -q $(TEST_PACKAGES) --bin wi-kubewarden-annotate
+	target/release/wi-kubewarden-annotate \
 		target/kubewarden/policy.wasm -m bundles/kubewarden/metadata.yml -u README.md -o target/kubewarden/annotated-policy.wasm
 	@ls -l target/kubewarden/policy.wasm target/kubewarden/annotated-policy.wasm
 
@@ -81,7 +85,8 @@ $(VENV)/.requirements: tests/outside/requirements.txt .ci/python-venv
 	.ci/python-venv
 
 test: build policy web $(VENV)/.requirements
-	$(CARGO_ENV) $(CARGO) test --release --workspace --exclude wi-component --exclude wi-kubewarden --exclude wi-web --no-fail-fast
+	$(CARGO_ENV) CARGO=$(CARGO) .ci/check-one-build
+	$(CARGO_ENV) $(CARGO) test --release $(TEST_PACKAGES) --no-fail-fast
 	KUBECTL_WI=$(KUBECTL_WI) $(VENV)/bin/python -m pytest -q tests/outside
 	KUBECTL_WI=$(KUBECTL_WI) node tests/browser/run.mjs
 
@@ -90,7 +95,7 @@ install: build
 	$(DESTDIR)$(PREFIX)/bin/kubectl-wi precompile
 
 bench: build policy web
-	$(CARGO_ENV) $(CARGO) build --release -p wi-conformance --bin wi-bench-native --bin wi-bench-policy
+	$(CARGO_ENV) $(CARGO) build --release $(TEST_PACKAGES) --bin wi-bench-native --bin wi-bench-policy
 	$(WASM_ENV) $(CARGO) build --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-kubewarden
 	UNOPTIMIZED_POLICY=target/$(WASM_TARGET)/debug/wi_kubewarden.wasm tests/bench/run.sh
 

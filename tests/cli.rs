@@ -98,16 +98,84 @@ fn sarif_is_2_1_0_with_rules_and_locations() {
 
 #[test]
 fn stdin_lists_and_kubectl_json_are_read() {
-    let input = std::fs::read(repo_root().join("bundles/examples/azure-cli/kubectl-get.json")).unwrap();
-    let out = run_cli(&["lint", "-f", "-", "-o", "json"], Some(&input));
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    // A `kind: List` from stdin with an `az` FIC list beside it: WI030 sees both.
-    let out = run_cli(
-        &["lint", "-f", "bundles/examples/azure-cli", "-o", "json"],
-        None,
+    let list = std::fs::read_to_string(repo_root().join("bundles/examples/azure-cli/kubectl-get.json")).unwrap();
+    // `lint -o json`: its exit code and each finding as `file:line severity rule kind namespace/name`.
+    let lint = |args: &[&str], stdin: Option<&str>| -> (Option<i32>, Vec<String>) {
+        let out = run_cli(args, stdin.map(str::as_bytes));
+        let report: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}{}", String::from_utf8_lossy(&out.stdout), stderr(&out)));
+        let findings: Vec<String> = report["findings"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{args:?}: no findings array: {report:#}"))
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}:{} {} {} {} {}/{}",
+                    f["file"].as_str().unwrap(),
+                    f["line"],
+                    f["severity"].as_str().unwrap(),
+                    f["rule"].as_str().unwrap(),
+                    f["kind"].as_str().unwrap(),
+                    f["namespace"].as_str().unwrap(),
+                    f["name"].as_str().unwrap()
+                )
+            })
+            .collect();
+        let errors = findings.iter().filter(|f| f.contains(" error ")).count();
+        let warnings = findings.iter().filter(|f| f.contains(" warning ")).count();
+        assert_eq!(report["summary"], serde_json::json!({"errors": errors, "warnings": warnings, "infos": 0}), "{args:?}: {report:#}");
+        (out.status.code(), findings)
+    };
+    let none: Vec<String> = Vec::new();
+    let from_stdin = ["lint", "-f", "-", "-o", "json"];
+
+    // `kubectl get -o json`'s `kind: List` from stdin: a ServiceAccount and
+    // the Deployment that runs as it, consistent, so nothing to report...
+    assert_eq!(lint(&from_stdin, Some(&list)), (Some(0), none.clone()));
+    // ...but the List's items are read, with their lines: the same List
+    // with a client ID that is not a GUID is WI005 on the annotation's line.
+    let bad_client_id = list.replace("\"0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\"", "\"not-a-guid\"");
+    assert_ne!(bad_client_id, list);
+    assert_eq!(
+        lint(&from_stdin, Some(&bad_client_id)),
+        (Some(1), vec!["<stdin>:9 error WI005 ServiceAccount payments/payments-sa".to_string()])
     );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["summary"]["errors"], 0, "{report:#}");
+
+    // The List from stdin with the `az` FIC and identity lists beside it:
+    // WI030 sees both. Its FIC trusts payments/payments-sa...
+    let with_az = [
+        "lint",
+        "-f",
+        "-",
+        "-f",
+        "bundles/examples/azure-cli/federated-credentials.json",
+        "-f",
+        "bundles/examples/azure-cli/identity-list.json",
+        "-o",
+        "json",
+    ];
+    assert_eq!(lint(&with_az, Some(&list)), (Some(0), none.clone()));
+    // ...so the Deployment, renamed onto another ServiceAccount, matches no
+    // FIC (WI030 on its serviceAccountName line) and the FIC trusts a
+    // ServiceAccount not in the inputs (WI031).
+    let renamed = list.replace("payments-sa", "payments-api");
+    assert_eq!(
+        lint(&with_az, Some(&renamed)),
+        (
+            Some(1),
+            vec![
+                "<stdin>:32 error WI030 Deployment payments/payments".to_string(),
+                "bundles/examples/azure-cli/federated-credentials.json:10 warning WI031 FederatedIdentityCredential rg-payments/payments-fic".to_string(),
+            ]
+        )
+    );
+
+    // The directory: kubectl's JSON and the `az` lists, all three read as
+    // files, clean together.
+    assert_eq!(lint(&["lint", "-f", "bundles/examples/azure-cli", "-o", "json"], None), (Some(0), none));
+    let out = run_cli(&["lint", "-f", "bundles/examples/azure-cli"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.trim_end(), "0 errors, 0 warnings, 0 infos in 3 files", "{}", stderr(&out));
 }
 
 #[test]

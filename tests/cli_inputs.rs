@@ -416,3 +416,30 @@ fn sarif_artifact_uris_are_valid_uri_references() {
         assert!(uri.starts_with("bundles/examples/broken/"), "{uri}");
     }
 }
+
+#[test]
+fn a_fifo_in_a_walked_directory_is_skipped_not_waited_on() {
+    let dir = scratch("fifo");
+    copy_example(&dir.join("workload.yaml"));
+    let fifo = dir.join("pipe.yaml");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    let out = run_within(&["lint", "-R", "-f", &relative(&dir)], Duration::from_secs(20));
+    assert_same_as(&["lint", "-R", "-f", &relative(&dir)], &["lint", "-f", &relative(&dir.join("workload.yaml"))]);
+    assert!(!stderr(&out).contains("pipe.yaml"), "{}", stderr(&out));
+}
+
+#[test]
+fn control_characters_from_the_input_are_escaped_in_text_output() {
+    // A name that would colour the terminal and forge a finding line.
+    let manifest = "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: \"a\\e[31m\\nforged.yaml:1: error[WI001]: x\"\n  namespace: ns\n  annotations:\n    azure.workload.identity/client-id: not-a-guid\n";
+    let out = run_cli(&["lint", "-f", "-"], Some(manifest.as_bytes()));
+    let text = stdout(&out);
+    assert!(text.contains(r"a\u{1b}[31m\nforged.yaml"), "{text}");
+    assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+    assert!(!text.lines().any(|l| l.starts_with("forged.yaml")), "{text}");
+    // JSON output keeps the name exactly (escaped by JSON itself).
+    let out = run_cli(&["lint", "-f", "-", "-o", "json"], Some(manifest.as_bytes()));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["findings"][0]["name"], "a\u{1b}[31m\nforged.yaml:1: error[WI001]: x");
+}

@@ -1,11 +1,31 @@
 //! The lint fixture table (`tests/fixtures/lint`): every case runs through the
 //! native core and through `kubectl-wi lint -o json` (the core in wasmtime),
 //! and both must give exactly the findings in `<case>.expected`, one
-//! `LINE SEVERITY RULE` per line.
+//! `LINE SEVERITY RULE` per line. Each case is its own trial (harness =
+//! false, libtest-mimic): `cargo test wi006_` runs the WI006 cases.
 
-use wi_conformance::{Case, blessing, cases, layout, repo_root, run_cli};
+use std::process::ExitCode;
 
-fn native(case: &Case) -> Vec<String> {
+use libtest_mimic::{Failed, Trial};
+use wi_conformance::{Case, blessing, cases, layout, repo_root, run_cli, run_trials, verdict};
+
+/// One trial per case, named after its file (`WI006-fires-not-a-number.yaml`
+/// is `wi006_fires_not_a_number`), and the checks of the whole table.
+fn main() -> ExitCode {
+    let mut trials: Vec<Trial> = cases("lint")
+        .into_iter()
+        .map(|case| Trial::test(case.trial_name(), move || check_case(&case)))
+        .collect();
+    trials.push(Trial::test("lint_table_has_at_least_44_cases", at_least_44_cases));
+    trials.push(Trial::test("every_rule_has_a_firing_and_a_clean_case", every_rule_has_a_firing_and_a_clean_case));
+    trials.push(Trial::test("findings_never_depend_on_argument_order", || {
+        findings_never_depend_on_argument_order();
+        Ok(())
+    }));
+    run_trials(trials)
+}
+
+fn native(case: &Case) -> Result<Vec<String>, String> {
     let options = wi_core::LintOptions {
         issuer: case.arg("--issuer"),
         layout: layout(case),
@@ -18,87 +38,121 @@ fn native(case: &Case) -> Vec<String> {
             .into_iter()
             .collect(),
     };
-    let findings = wi_core::lint(&[case.source()], &options).unwrap_or_else(|e| panic!("{}: input error {e:?}", case.name));
-    findings
+    let findings = wi_core::lint(&[case.source()], &options).map_err(|e| format!("input error {e:?}"))?;
+    Ok(findings
         .iter()
         .map(|f| format!("{} {} {}", f.at.line, f.severity.as_str(), f.rule))
-        .collect()
+        .collect())
 }
 
-fn through_cli(case: &Case) -> (Vec<String>, i32) {
+fn through_cli(case: &Case) -> Result<(Vec<String>, i32), String> {
     let mut args = vec!["lint", "-f", case.input.as_str(), "-o", "json"];
     args.extend(case.args.iter().map(String::as_str));
     let out = run_cli(&args, None);
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{}: not JSON ({e}): {}", case.name, String::from_utf8_lossy(&out.stderr)));
-    let lines = report["findings"]
-        .as_array()
-        .unwrap()
+    let unreadable = |why: String| {
+        format!(
+            "kubectl-wi {}: {why}; exit {:?}\nstdout:\n{}\nstderr:\n{}",
+            args.join(" "),
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| unreadable(format!("output is not JSON ({e})")))?;
+    let findings = report["findings"].as_array().ok_or_else(|| unreadable("the report has no findings array".into()))?;
+    let lines = findings
         .iter()
-        .map(|f| format!("{} {} {}", f["line"], f["severity"].as_str().unwrap(), f["rule"].as_str().unwrap()))
+        .map(|f| format!("{} {} {}", f["line"], f["severity"].as_str().unwrap_or("?"), f["rule"].as_str().unwrap_or("?")))
         .collect();
-    (lines, out.status.code().unwrap())
+    Ok((lines, out.status.code().unwrap_or(-1)))
 }
 
-#[test]
-fn every_case_gives_its_expected_findings_natively_and_in_wasmtime() {
-    let all = cases("lint");
-    assert!(all.len() >= 44, "expected a firing and a clean case per rule, found {} cases", all.len());
-    let mut failures = Vec::new();
-    for case in &all {
-        let expected_path = case.expected_path("expected");
-        let got = native(case);
-        if blessing() {
+/// Findings one per line, indented, for a failure message.
+fn listed(findings: &[String]) -> String {
+    if findings.is_empty() {
+        return "    (none)".into();
+    }
+    findings.iter().map(|f| format!("    {f}")).collect::<Vec<_>>().join("\n")
+}
+
+/// One case: the native core and `kubectl-wi` (wasmtime) both give exactly
+/// `<case>.expected`, the exit code follows the errors, and the file name's
+/// rule fires or stays clean as the name says.
+fn check_case(case: &Case) -> Result<(), Failed> {
+    let expected_path = case.expected_path("expected");
+    let expected_file = expected_path.strip_prefix(repo_root()).unwrap_or(&expected_path).display().to_string();
+    let mut problems = Vec::new();
+    let got = native(case);
+    if blessing() {
+        if let Ok(got) = &got {
             std::fs::write(&expected_path, got.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
         }
-        let expected: Vec<String> = std::fs::read_to_string(&expected_path)
-            .unwrap_or_else(|_| panic!("{} has no {}", case.name, expected_path.display()))
-            .lines()
-            .map(str::to_string)
-            .collect();
-        if got != expected {
-            failures.push(format!("{} (native): got {got:?}, expected {expected:?}", case.name));
-        }
-        let (cli, code) = through_cli(case);
-        if cli != expected {
-            failures.push(format!("{} (kubectl-wi): got {cli:?}, expected {expected:?}", case.name));
-        }
-        let want_code = if expected.iter().any(|l| l.contains(" error ")) { 1 } else { 0 };
-        if code != want_code {
-            failures.push(format!("{}: exit {code}, expected {want_code}", case.name));
-        }
-        // The file name states the rule and whether it must fire.
-        let (rule, kind) = case.name.split_once('-').unwrap();
-        let fires = expected.iter().any(|l| l.ends_with(rule));
-        match kind.split('-').next().unwrap() {
-            "fires" if !fires => failures.push(format!("{}: {rule} does not fire", case.name)),
-            "clean" if fires => failures.push(format!("{}: {rule} fires on the clean case", case.name)),
-            "fires" | "clean" => {}
-            other => failures.push(format!("{}: case kind {other:?} is neither fires nor clean", case.name)),
-        }
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let expected: Vec<String> = match std::fs::read_to_string(&expected_path) {
+        Ok(text) => text.lines().map(str::to_string).collect(),
+        Err(e) => return verdict(&case.input, vec![format!("cannot read the expected findings {expected_file}: {e}")]),
+    };
+    match &got {
+        Ok(got) if *got == expected => {}
+        Ok(got) => problems.push(format!(
+            "native core: findings differ from {expected_file}\n  expected:\n{}\n  actual:\n{}",
+            listed(&expected),
+            listed(got)
+        )),
+        Err(e) => problems.push(format!("native core: {e}\n  expected:\n{}", listed(&expected))),
+    }
+    match through_cli(case) {
+        Ok((cli, code)) => {
+            if cli != expected {
+                problems.push(format!(
+                    "kubectl-wi (wasmtime): findings differ from {expected_file}\n  expected:\n{}\n  actual:\n{}",
+                    listed(&expected),
+                    listed(&cli)
+                ));
+            }
+            let want_code = if expected.iter().any(|l| l.contains(" error ")) { 1 } else { 0 };
+            if code != want_code {
+                problems.push(format!("kubectl-wi (wasmtime): exit {code}, expected {want_code}"));
+            }
+        }
+        Err(e) => problems.push(e),
+    }
+    // The file name states the rule and whether it must fire.
+    let (rule, kind) = case.name.split_once('-').unwrap_or((&case.name, ""));
+    let fires = expected.iter().any(|l| l.ends_with(rule));
+    match kind.split('-').next().unwrap() {
+        "fires" if !fires => problems.push(format!("{rule} does not fire in {expected_file}:\n{}", listed(&expected))),
+        "clean" if fires => problems.push(format!("{rule} fires on the clean case:\n{}", listed(&expected))),
+        "fires" | "clean" => {}
+        other => problems.push(format!("case kind {other:?} is neither fires nor clean")),
+    }
+    verdict(&case.input, problems)
 }
 
-#[test]
-fn every_rule_has_a_firing_and_a_clean_case() {
+fn at_least_44_cases() -> Result<(), Failed> {
     let all = cases("lint");
+    if all.len() < 44 {
+        return Err(format!("expected a firing and a clean case per rule (at least 44), found {} cases in tests/fixtures/lint", all.len()).into());
+    }
+    Ok(())
+}
+
+fn every_rule_has_a_firing_and_a_clean_case() -> Result<(), Failed> {
+    let all = cases("lint");
+    let mut missing = Vec::new();
     for rule in wi_core::RULES {
         for kind in ["fires", "clean"] {
-            assert!(
-                all.iter().any(|c| c.name.starts_with(&format!("{}-{kind}", rule.code))),
-                "no {}-{kind} case in tests/fixtures/lint",
-                rule.code
-            );
+            if !all.iter().any(|c| c.name.starts_with(&format!("{}-{kind}", rule.code))) {
+                missing.push(format!("no {}-{kind} case in tests/fixtures/lint", rule.code));
+            }
         }
     }
-    let _ = repo_root();
+    if missing.is_empty() { Ok(()) } else { Err(missing.join("\n").into()) }
 }
 
 /// Every pair of inputs (fixtures, examples, the az CLI outputs) linted in
 /// both orders gives the same findings: one identity seen in two sources is
 /// one identity, and nothing depends on which file came first.
-#[test]
 fn findings_never_depend_on_argument_order() {
     let mut sources: Vec<wi_core::SourceFile> = cases("lint").iter().map(Case::source).collect();
     for dir in ["bundles/examples/good", "bundles/examples/broken", "bundles/examples/azure-cli", "bundles/examples/migration"] {

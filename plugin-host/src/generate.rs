@@ -64,7 +64,7 @@ pub struct GenerateArgs {
     /// `az aks show -o json` output: issuer, location, resource group, cluster name.
     #[arg(long = "from-cluster", value_name = "AKS_SHOW.json")]
     from_cluster: Option<String>,
-    /// A spec file (YAML or JSON, the flags' names in camelCase); flags override it.
+    /// A spec file (YAML or JSON): the single-value flags' names in camelCase (`identityName`, `tenantId`...), `serviceAccounts: [{namespace, name, ficName}]` and `roles: [{role, scope}]` for the repeated ones; flags override it.
     #[arg(long, value_name = "FILE")]
     spec: Option<String>,
     /// yaml, aso, az, bicep, arm, terraform or all [default: yaml; all with -o].

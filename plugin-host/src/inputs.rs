@@ -123,7 +123,11 @@ fn walk(dir: &Path, recursive: bool, visited: &mut HashSet<PathBuf>, out: &mut V
             if recursive {
                 walk(&path, recursive, visited, out)?;
             }
-        } else if is_manifest(&path) {
+        } else if is_manifest(&path) && fs::metadata(&path).map_or(true, |m| m.is_file()) {
+            // Regular files only: a FIFO or device named `x.yaml` in a
+            // walked directory would block or never end (one named with
+            // `-f` is still read, as `<(cmd)` is). A dangling link is kept,
+            // so that reading it reports the error.
             out.push(path);
         }
     }

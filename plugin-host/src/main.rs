@@ -15,6 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
 use host::{Core, Layout, LintFailure, LintOptions, MutateFailure, MutateOptions, OptionError};
+use report::printable;
 
 /// Exit codes are a contract: 0 clean, 1 error findings (or refused
 /// mutation), 2 usage or input error.
@@ -188,9 +189,9 @@ pub(crate) fn emit(text: &str) -> Result<()> {
 fn print_input_errors(errors: &[host::InputError]) -> u8 {
     for e in errors {
         match (e.line, e.column) {
-            (0, _) => eprintln!("{}: error: {}", e.file, e.message),
-            (line, 0) => eprintln!("{}:{line}: error: {}", e.file, e.message),
-            (line, column) => eprintln!("{}:{line}:{column}: error: {}", e.file, e.message),
+            (0, _) => eprintln!("{}: error: {}", printable(&e.file), printable(&e.message)),
+            (line, 0) => eprintln!("{}:{line}: error: {}", printable(&e.file), printable(&e.message)),
+            (line, column) => eprintln!("{}:{line}:{column}: error: {}", printable(&e.file), printable(&e.message)),
         }
     }
     EXIT_INPUT
@@ -275,13 +276,13 @@ fn run(cli: Cli) -> Result<u8> {
                 Err(MutateFailure::Mutation(errors)) => {
                     for e in errors {
                         let object = format!("{} {}/{}", e.at.kind, e.at.namespace, e.at.name);
-                        eprintln!("{}:{}: error: {object}: the webhook would refuse this pod: {}", e.at.file, e.at.line, e.message);
+                        eprintln!("{}:{}: error: {}: the webhook would refuse this pod: {}", printable(&e.at.file), e.at.line, printable(&object), printable(&e.message));
                     }
                     return Ok(EXIT_FINDINGS);
                 }
             };
             for warning in objects.iter().flat_map(|o| &o.warnings) {
-                eprintln!("kubectl wi: warning: {warning}");
+                eprintln!("kubectl wi: warning: {}", printable(warning));
             }
             let text = match args.output {
                 MutateFormat::Json => {

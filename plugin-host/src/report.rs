@@ -37,6 +37,9 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// `file:line: error[WI003]: message` then the fix, then a summary line.
+/// Names and values from the input are shown with control characters
+/// escaped, so that a manifest cannot write terminal escapes or fake
+/// finding lines into a terminal or a CI log.
 pub fn text(findings: &[Finding], objects_note: &str) -> String {
     let mut out = String::new();
     for f in findings {
@@ -48,13 +51,14 @@ pub fn text(findings: &[Finding], objects_note: &str) -> String {
             format!("{} {}/{}", f.at.kind, f.at.namespace, f.at.name)
         };
         out.push_str(&format!(
-            "{}:{}: {}[{}]: {} ({object})\n  fix: {}\n",
-            f.at.file,
+            "{}:{}: {}[{}]: {} ({})\n  fix: {}\n",
+            printable(&f.at.file),
             f.at.line,
             severity_name(f.severity),
             f.rule,
-            f.message,
-            f.fix
+            printable(&f.message),
+            printable(&object),
+            printable(&f.fix)
         ));
     }
     let s = summarize(findings);
@@ -65,6 +69,15 @@ pub fn text(findings: &[Finding], objects_note: &str) -> String {
         plural(s.infos, "info")
     ));
     out
+}
+
+/// `text` with control characters (line breaks, escape sequences, C1
+/// controls) written as Rust escapes (`\n`, `\u{1b}`).
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(text.chars().map(|c| if c.is_control() { c.escape_debug().to_string() } else { c.to_string() }).collect())
 }
 
 pub fn json(findings: &[Finding]) -> Value {

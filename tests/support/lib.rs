@@ -53,6 +53,13 @@ impl Case {
     pub fn arg(&self, flag: &str) -> Option<String> {
         self.args.iter().position(|a| a == flag).map(|i| self.args[i + 1].clone())
     }
+    /// The case's trial name: its file name without the extension, lower
+    /// case, `-` as `_` (`WI006-fires-not-a-number.yaml` is
+    /// `wi006_fires_not_a_number`), so `cargo test wi006_` runs the WI006
+    /// cases.
+    pub fn trial_name(&self) -> String {
+        trial_name(&self.name)
+    }
     pub fn source(&self) -> wi_core::SourceFile {
         wi_core::SourceFile {
             name: self.input.clone(),
@@ -93,6 +100,30 @@ pub fn layout(case: &Case) -> wi_core::Layout {
         Some("v1.6") => wi_core::Layout::V1_6,
         _ => wi_core::Layout::Classic,
     }
+}
+
+/// `WI006-fires-not-a-number` -> `wi006_fires_not_a_number`.
+pub fn trial_name(file_stem: &str) -> String {
+    file_stem.to_lowercase().replace('-', "_")
+}
+
+/// A fixture trial's verdict: passes when `problems` is empty, else fails
+/// with the fixture's path and every problem in full.
+pub fn verdict(fixture: &str, problems: Vec<String>) -> Result<(), libtest_mimic::Failed> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(format!("fixture {fixture}\n\n{}", problems.join("\n\n")).into())
+}
+
+/// Runs `trials` as the test binary's harness (`harness = false`): the
+/// usual `cargo test` flags (`--list`, `--exact`, `--skip`, `--ignored`)
+/// and one filter, one line per trial. (libtest-mimic takes one filter
+/// where libtest takes several: `cargo test a b` fails in these binaries.)
+pub fn run_trials(trials: Vec<libtest_mimic::Trial>) -> std::process::ExitCode {
+    let names: std::collections::BTreeSet<&str> = trials.iter().map(libtest_mimic::Trial::name).collect();
+    assert_eq!(names.len(), trials.len(), "two trials have the same name");
+    libtest_mimic::run(&libtest_mimic::Arguments::from_args(), trials).exit_code()
 }
 
 /// Set `WI_BLESS=1` to (re)write expected files from the native core's

@@ -215,12 +215,28 @@ fn classify(file: &str, doc: Document, default_namespace: &str) -> Result<Object
         _ => Role::Other,
     };
     if let Role::Workload { template } = role {
-        for (field, expect_object) in [("metadata", true), ("spec", true)] {
+        // Shapes the API server's schema enforces and every rule relies on:
+        // refused here with their line, so that lint and mutate agree.
+        let dotted = |pointer: &str| pointer.trim_start_matches('/').replace('/', ".");
+        for field in ["metadata", "spec"] {
             let pointer = format!("{template}/{field}");
             if let Some(v) = doc.value.pointer(&pointer) {
-                if expect_object && !v.is_object() {
-                    return Err(error(&pointer, format!("field `{}` is {}, not an object", pointer.trim_start_matches('/').replace('/', "."), describe(v))));
+                if !v.is_object() {
+                    return Err(error(&pointer, format!("field `{}` is {}, not an object", dotted(&pointer), describe(v))));
                 }
+            }
+        }
+        for field in ["initContainers", "containers"] {
+            let pointer = format!("{template}/spec/{field}");
+            match doc.value.pointer(&pointer) {
+                None | Some(Value::Null) => {}
+                Some(Value::Array(items)) => {
+                    if let Some((i, item)) = items.iter().enumerate().find(|(_, c)| !c.is_object()) {
+                        let pointer = format!("{pointer}/{i}");
+                        return Err(error(&pointer, format!("field `{}` is {}, not a container object", dotted(&pointer), describe(item))));
+                    }
+                }
+                Some(other) => return Err(error(&pointer, format!("field `{}` is {}, not a list of containers", dotted(&pointer), describe(other)))),
             }
         }
     }

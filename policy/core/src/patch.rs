@@ -1,6 +1,8 @@
-//! RFC 6902 JSON Patch: the difference between two documents, and applying
-//! it. Admission webhooks answer with a patch; so does the core, and every
-//! face shows the object that patch produces.
+//! RFC 6902 JSON Patch: the difference between two documents. Admission
+//! webhooks answer with a patch; so does the core, and every face shows the
+//! object that patch produces. Nothing here applies a patch: the tests apply
+//! [`to_json`]'s output with the `json-patch` crate, an independent reader
+//! of RFC 6902.
 
 use serde_json::{Map, Value, json};
 
@@ -82,74 +84,6 @@ fn diff_at(path: String, from: &Value, to: &Value, ops: &mut Vec<Operation>) {
     }
 }
 
-/// Applies `patch` to `doc`. Fails on a path that does not resolve.
-pub fn apply(doc: &mut Value, patch: &[Operation]) -> Result<(), String> {
-    for op in patch {
-        match op {
-            Operation::Add { path, value } => insert(doc, path, value.clone(), false)?,
-            Operation::Replace { path, value } => insert(doc, path, value.clone(), true)?,
-            Operation::Remove { path } => {
-                let (parent, last) = parent_of(doc, path)?;
-                match parent {
-                    Value::Object(m) => {
-                        m.remove(&last).ok_or_else(|| format!("remove: no member at {path}"))?;
-                    }
-                    Value::Array(a) => {
-                        let i = index(&last, a.len())?;
-                        a.remove(i);
-                    }
-                    _ => return Err(format!("remove: {path} is inside a scalar")),
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-fn insert(doc: &mut Value, path: &str, value: Value, replace: bool) -> Result<(), String> {
-    if path.is_empty() {
-        *doc = value;
-        return Ok(());
-    }
-    let (parent, last) = parent_of(doc, path)?;
-    match parent {
-        Value::Object(m) => {
-            if replace && !m.contains_key(&last) {
-                return Err(format!("replace: no member at {path}"));
-            }
-            m.insert(last, value);
-        }
-        Value::Array(a) => {
-            if last == "-" && !replace {
-                a.push(value);
-            } else if replace {
-                let i = index(&last, a.len())?;
-                a[i] = value;
-            } else {
-                let i = index(&last, a.len() + 1)?;
-                a.insert(i, value);
-            }
-        }
-        _ => return Err(format!("{path} is inside a scalar")),
-    }
-    Ok(())
-}
-
-fn index(segment: &str, bound: usize) -> Result<usize, String> {
-    segment
-        .parse::<usize>()
-        .ok()
-        .filter(|i| *i < bound)
-        .ok_or_else(|| format!("array index {segment:?} out of range"))
-}
-
-fn parent_of<'a>(doc: &'a mut Value, path: &str) -> Result<(&'a mut Value, String), String> {
-    let (parent, last) = path.rsplit_once('/').ok_or_else(|| format!("path {path:?} does not start with /"))?;
-    let last = last.replace("~1", "/").replace("~0", "~");
-    let target = doc.pointer_mut(parent).ok_or_else(|| format!("path {parent:?} does not exist"))?;
-    Ok((target, last))
-}
-
 /// A shallow helper for building objects in a fixed key order.
 pub(crate) fn object(entries: impl IntoIterator<Item = (&'static str, Value)>) -> Value {
     Value::Object(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<Map<_, _>>())
@@ -159,10 +93,15 @@ pub(crate) fn object(entries: impl IntoIterator<Item = (&'static str, Value)>) -
 mod tests {
     use super::*;
 
+    /// `ops` as RFC 6902 JSON, read back by the `json-patch` crate.
+    fn rfc6902(ops: &[Operation]) -> json_patch::Patch {
+        serde_json::from_value(to_json(ops)).unwrap_or_else(|e| panic!("{e}: {:#}", to_json(ops)))
+    }
+
     fn roundtrip(a: Value, b: Value) {
         let ops = diff(&a, &b);
         let mut c = a.clone();
-        apply(&mut c, &ops).unwrap();
+        json_patch::patch(&mut c, &rfc6902(&ops)).unwrap_or_else(|e| panic!("{e}; ops: {ops:?}"));
         assert_eq!(c, b, "ops: {ops:?}");
     }
 
@@ -173,6 +112,7 @@ mod tests {
         roundtrip(json!({"c": [1, 2, 3]}), json!({"c": [3]}));
         roundtrip(json!({"c": [{"x": 1}]}), json!({"c": [{"x": 1, "y": [1]}, {"z": 2}]}));
         roundtrip(json!([1]), json!({"a": 1}));
+        roundtrip(json!({"a/b": {"~": 1}, "x": 1}), json!({"a/b": {}, "x": [1]}));
     }
 
     #[test]
@@ -181,11 +121,29 @@ mod tests {
         assert_eq!(ops, vec![Operation::Add { path: "/c/0".into(), value: json!(0) }]);
     }
 
+    /// Each operation serializes as the RFC 6902 operation of its name,
+    /// path and value, as another implementation reads it.
     #[test]
-    fn bad_paths_are_errors() {
-        let mut doc = json!({"a": [1]});
-        assert!(apply(&mut doc, &[Operation::Remove { path: "/a/5".into() }]).is_err());
-        assert!(apply(&mut doc, &[Operation::Replace { path: "/b".into(), value: json!(1) }]).is_err());
-        assert!(apply(&mut doc, &[Operation::Add { path: "/x/y".into(), value: json!(1) }]).is_err());
+    fn to_json_is_rfc6902() {
+        let ops = [
+            Operation::Add { path: "/a~1b/0".into(), value: json!({"x": 1}) },
+            Operation::Remove { path: "/c~0".into() },
+            Operation::Replace { path: "".into(), value: json!([1]) },
+        ];
+        let read = rfc6902(&ops);
+        let expected: Vec<json_patch::PatchOperation> = vec![
+            json_patch::PatchOperation::Add(json_patch::AddOperation { path: jsonptr_of("/a~1b/0"), value: json!({"x": 1}) }),
+            json_patch::PatchOperation::Remove(json_patch::RemoveOperation { path: jsonptr_of("/c~0") }),
+            json_patch::PatchOperation::Replace(json_patch::ReplaceOperation { path: jsonptr_of(""), value: json!([1]) }),
+        ];
+        assert_eq!(read.0, expected);
+        // The escaped segments name the keys `a/b` and `c~`.
+        let mut doc = json!({"a/b": [], "c~": 1});
+        json_patch::patch(&mut doc, &read[..2]).unwrap();
+        assert_eq!(doc, json!({"a/b": [{"x": 1}]}));
+    }
+
+    fn jsonptr_of(pointer: &str) -> json_patch::jsonptr::PointerBuf {
+        json_patch::jsonptr::PointerBuf::parse(pointer).unwrap()
     }
 }

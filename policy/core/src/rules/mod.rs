@@ -187,6 +187,18 @@ pub fn run(objects: &[Object], options: &LintOptions) -> Vec<Finding> {
 }
 
 /// Quotes a JSON value for a message: strings in double quotes, others as JSON.
+/// At most [`LISTED`] items of a list for a message, then how many more:
+/// a pod with 100,000 containers must not make a 1 MB message.
+pub(crate) fn listed<S: AsRef<str>>(items: &[S]) -> String {
+    let mut text = items.iter().take(LISTED).map(AsRef::as_ref).collect::<Vec<_>>().join(", ");
+    if items.len() > LISTED {
+        text.push_str(&format!(" and {} more", items.len() - LISTED));
+    }
+    text
+}
+
+pub(crate) const LISTED: usize = 10;
+
 pub(crate) fn shown(v: &serde_json::Value) -> String {
     v.to_string()
 }

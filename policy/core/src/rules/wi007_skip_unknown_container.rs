@@ -44,7 +44,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                     &RULE,
                     pod.index,
                     pod.meta_pointer("annotations", SKIP_CONTAINERS_ANNOTATION),
-                    format!("`{SKIP_CONTAINERS_ANNOTATION}` names `{skipped}`, which is not a container of this pod (containers: {})", names.join(", ")),
+                    format!("`{SKIP_CONTAINERS_ANNOTATION}` names `{skipped}`, which is not a container of this pod (containers: {})", super::listed(&names)),
                     "use the exact container names, separated by `;`",
                 ));
             }

@@ -53,7 +53,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 &RULE,
                 index,
                 format!("/metadata/annotations/{}", escape_pointer_segment(CLIENT_ID_ANNOTATION)),
-                format!("namespace `{}` may not use client ID {client_id}; allowed: {}", sa.namespace, list.join(", ")),
+                format!("namespace `{}` may not use client ID {client_id}; allowed: {}", sa.namespace, super::listed(list)),
                 "use a client ID from the namespace's allow-list",
             ));
         }
