@@ -86,7 +86,7 @@ $(VENV)/.requirements: tests/outside/requirements.txt .ci/python-venv
 
 test: build policy web $(VENV)/.requirements
 	$(CARGO_ENV) CARGO=$(CARGO) .ci/check-one-build
-	$(CARGO_ENV) $(CARGO) test --release $(TEST_PACKAGES) --no-fail-fast
+	KUBECTL=$(CURDIR)/$(VENV)/bin/kubectl $(CARGO_ENV) $(CARGO) test --release $(TEST_PACKAGES) --no-fail-fast
 	KUBECTL_WI=$(KUBECTL_WI) $(VENV)/bin/python -m pytest -q tests/outside
 	KUBECTL_WI=$(KUBECTL_WI) node tests/browser/run.mjs
 

@@ -23,15 +23,18 @@ fn kubectl_discovers_and_runs_the_plugin() {
     let bin = scratch("plugin-path");
     std::fs::copy(kubectl_wi(), bin.join("kubectl-wi")).unwrap();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    // The pinned kubectl of the project's venv (make test passes it in
+    // KUBECTL), else the one on PATH.
+    let kubectl_bin = std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".into());
     let kubectl = |args: &[&str]| {
-        Command::new("kubectl")
+        Command::new(&kubectl_bin)
             .args(args)
             .env("PATH", &path)
             .env("KUBECONFIG", bin.join("no-kubeconfig"))
             .env("KUBECTL_WI_CACHE_DIR", bin.join("cache"))
             .current_dir(repo_root())
             .output()
-            .expect("kubectl is installed")
+            .unwrap_or_else(|e| panic!("running {kubectl_bin}: {e} (make test installs kubectl into target/venv)"))
     };
     let list = kubectl(&["plugin", "list"]);
     assert!(String::from_utf8_lossy(&list.stdout).contains(&bin.join("kubectl-wi").display().to_string()), "{}", stderr(&list));
