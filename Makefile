@@ -94,7 +94,7 @@ install: build
 	install -D -m 0755 $(KUBECTL_WI) $(DESTDIR)$(PREFIX)/bin/kubectl-wi
 	$(DESTDIR)$(PREFIX)/bin/kubectl-wi precompile
 
-bench: build policy web
+bench: build policy web $(VENV)/.requirements
 	$(CARGO_ENV) $(CARGO) build --release $(TEST_PACKAGES) --bin wi-bench-native --bin wi-bench-policy
 	$(WASM_ENV) $(CARGO) build --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-kubewarden
 	UNOPTIMIZED_POLICY=target/$(WASM_TARGET)/debug/wi_kubewarden.wasm tests/bench/run.sh

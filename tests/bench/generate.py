@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """Writes a manifest stream of N objects: for every team a ServiceAccount, a
 Deployment opted in to Workload ID and its federated credential, with a
-mistake in every fifth team so the rules have work to do."""
-import sys
+mistake in every fifth team so the rules have work to do.
+
+With `--service-accounts`, writes N ServiceAccounts as one `kind: List` JSON
+object instead, in the shape `kubectl get sa -A -o json` prints (about 200
+bytes each)."""
+import json, sys
 
 def team(i):
     ns = f"team-{i // 50}"
@@ -46,6 +50,14 @@ spec:
   issuer: https://eastus.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/11111111-1111-1111-1111-111111111111/
   subject: system:serviceaccount:{subject_ns}:sa-{i}
 """]
+
+if sys.argv[1] == "--service-accounts":
+    n = int(sys.argv[2])
+    items = [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {
+        "annotations": {"azure.workload.identity/client-id": f"{i:08x}-2222-4333-8444-555555555555"},
+        "name": f"sa-{i}", "namespace": f"team-{i // 50}"}} for i in range(n)]
+    json.dump({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}, sys.stdout, separators=(",", ":"))
+    sys.exit(0)
 
 n = int(sys.argv[1])
 docs = []

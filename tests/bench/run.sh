@@ -10,12 +10,28 @@ mkdir -p "$out"
 export KUBECTL_WI_CACHE_DIR="$PWD/$out/cache"
 bin=target/release/kubectl-wi
 for n in 1 1000 10000; do python3 tests/bench/generate.py $n > "$out/objects-$n.yaml"; done
+python3 tests/bench/generate.py 100000 > "$out/objects-100000.yaml"
+for n in 10000 100000; do python3 tests/bench/generate.py --service-accounts $n > "$out/service-accounts-$n.json"; done
 "$bin" precompile 2>/dev/null
 hyperfine -N --warmup 3 --min-runs 20 --export-json "$out/cli.json" \
   -n 1 "$bin lint -f $out/objects-1.yaml -o json" \
   -n 1000 "$bin lint -f $out/objects-1000.yaml -o json" \
   -n 10000 "$bin lint -f $out/objects-10000.yaml -o json" \
+  -n sa-10000 "$bin lint -f $out/service-accounts-10000.json -o json" \
   -i >/dev/null
+hyperfine -N --warmup 1 --runs 5 --export-json "$out/cli-large.json" \
+  -n 100000 "$bin lint -f $out/objects-100000.yaml -o json" \
+  -n sa-100000 "$bin lint -f $out/service-accounts-100000.json -o json" \
+  -i >/dev/null
+# Peak memory of the largest run (the whole process: host and wasm guest).
+python3 -c 'import resource, subprocess, sys, json
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
+print(json.dumps({"peak_rss_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))' \
+  "$bin" lint -f "$out/objects-100000.yaml" -o json > "$out/rss.json"
+# The same 10,000 ServiceAccounts through kubernetes-validate (PyPI), a
+# schema validator people run on manifests, for scale.
+hyperfine -N --runs 3 --export-json "$out/kubernetes-validate.json" \
+  -n kubernetes-validate "target/venv/bin/kubernetes-validate --quiet $out/service-accounts-10000.json" -i >/dev/null
 # Cold start: no precompiled artifact, so the component is compiled first.
 hyperfine -N --runs 5 --export-json "$out/cold.json" \
   --prepare "rm -rf $out/cache" -n cold "$bin lint -f $out/objects-1.yaml -o json" -i >/dev/null

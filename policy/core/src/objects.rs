@@ -59,7 +59,7 @@ impl Cluster {
     /// The settings in `az aks show -o json` output; the issuer only when
     /// the OIDC issuer is enabled (az may still print an old URL).
     pub fn read(v: &Value) -> Cluster {
-        let flag = |pointer: &str| v.pointer(pointer).and_then(Value::as_bool) == Some(true);
+        let flag = |pointer: &str| at(v, pointer).and_then(Value::as_bool) == Some(true);
         let oidc_issuer_enabled = flag("/oidcIssuerProfile/enabled");
         Cluster {
             issuer: str_at(v, "/oidcIssuerProfile/issuerUrl").filter(|i| oidc_issuer_enabled && !i.is_empty()).map(str::to_string),
@@ -114,7 +114,23 @@ pub fn service_account_name(pod_spec: &Value) -> &str {
 }
 
 fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
-    v.pointer(pointer).and_then(Value::as_str)
+    at(v, pointer).and_then(Value::as_str)
+}
+
+/// `Value::pointer` without its two string allocations per segment: the
+/// pointers the rules use are literals, and most have no `~` escapes.
+pub(crate) fn at<'a>(v: &'a Value, pointer: &str) -> Option<&'a Value> {
+    if pointer.contains('~') {
+        return v.pointer(pointer);
+    }
+    if !pointer.is_empty() && !pointer.starts_with('/') {
+        return None;
+    }
+    pointer.split('/').skip(1).try_fold(v, |v, segment| match v {
+        Value::Object(map) => map.get(segment),
+        Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    })
 }
 
 /// The group of an `apiVersion` (`apps/v1` -> `apps`, `v1` -> ``).
@@ -220,7 +236,7 @@ fn classify(file: &str, doc: Document, default_namespace: &str) -> Result<Object
         let dotted = |pointer: &str| pointer.trim_start_matches('/').replace('/', ".");
         for field in ["metadata", "spec"] {
             let pointer = format!("{template}/{field}");
-            if let Some(v) = doc.value.pointer(&pointer) {
+            if let Some(v) = at(&doc.value, &pointer) {
                 if !v.is_object() {
                     return Err(error(&pointer, format!("field `{}` is {}, not an object", dotted(&pointer), describe(v))));
                 }
@@ -228,7 +244,7 @@ fn classify(file: &str, doc: Document, default_namespace: &str) -> Result<Object
         }
         for field in ["initContainers", "containers"] {
             let pointer = format!("{template}/spec/{field}");
-            match doc.value.pointer(&pointer) {
+            match at(&doc.value, &pointer) {
                 None | Some(Value::Null) => {}
                 Some(Value::Array(items)) => {
                     if let Some((i, item)) = items.iter().enumerate().find(|(_, c)| !c.is_object()) {
@@ -266,17 +282,18 @@ fn aso_federated_credential(v: &Value, namespace: &str, name: &str) -> Federated
 /// The fields both sources share, read under `prefix` (`/spec` for ASO, the
 /// root for Azure CLI output).
 fn federated_credential(v: &Value, prefix: &str, azure_name: String, name_pointer: &str, identity: Option<String>) -> FederatedCredential {
-    let at = |field: &str| format!("{prefix}/{field}");
+    let field = |name: &str| format!("{prefix}/{name}");
+    let (issuer_pointer, subject_pointer, audiences_pointer) = (field("issuer"), field("subject"), field("audiences"));
     FederatedCredential {
         azure_name,
         name_pointer: name_pointer.to_string(),
         identity,
-        issuer: str_at(v, &at("issuer")).map(str::to_string),
-        issuer_pointer: at("issuer"),
-        subject: str_at(v, &at("subject")).map(str::to_string),
-        subject_pointer: at("subject"),
-        audiences: v.pointer(&at("audiences")).cloned(),
-        audiences_pointer: at("audiences"),
+        issuer: str_at(v, &issuer_pointer).map(str::to_string),
+        issuer_pointer,
+        subject: str_at(v, &subject_pointer).map(str::to_string),
+        subject_pointer,
+        audiences: at(v, &audiences_pointer).cloned(),
+        audiences_pointer,
     }
 }
 
@@ -431,7 +448,7 @@ impl<'a> Inventory<'a> {
             .enumerate()
             .filter_map(|(index, object)| match object.role {
                 Role::Workload { template } => {
-                    let root = if template.is_empty() { &object.doc.value } else { object.doc.value.pointer(template)? };
+                    let root = if template.is_empty() { &object.doc.value } else { at(&object.doc.value, template)? };
                     Some(PodView {
                         object,
                         index,
