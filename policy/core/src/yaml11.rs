@@ -136,7 +136,7 @@ fn go_decimal_float(s: &str) -> Option<Number> {
 
 /// Splits Go's base prefix: `0x`, `0o`, `0b`, or a leading `0` (octal).
 fn go_radix(s: &str) -> (u32, &str) {
-    let lower = |p: &str| s.len() >= 2 && s[..2].eq_ignore_ascii_case(p);
+    let lower = |p: &str| s.get(..2).is_some_and(|head| head.eq_ignore_ascii_case(p));
     if lower("0x") {
         (16, &s[2..])
     } else if lower("0o") {
@@ -294,5 +294,13 @@ mod tests {
         assert_eq!(resolve_plain(".NaN"), Resolved::NotFinite);
         assert_eq!(r(".Nan"), json!(".Nan"));
         assert_eq!(r("inf"), json!("inf"));
+    }
+
+    #[test]
+    fn multibyte_text_after_a_sign_is_a_string() {
+        // Found by cargo fuzz: the base prefix check sliced inside a BOM.
+        for text in ["-\u{feff}apiVersion", "+é", "0é", "-0\u{feff}"] {
+            assert_eq!(resolve_plain(text), Resolved::Value(Value::String(text.into())), "{text:?}");
+        }
     }
 }
