@@ -12,7 +12,9 @@ use wi_core::{LintOptions, MutateOptions, SourceFile};
 pub fn read_manifests(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let file = SourceFile { name: "fuzz.yaml".into(), content: text.to_string() };
-    let lines = text.split('\n').count() as u32;
+    // YAML ends a line at LF, CRLF or a lone CR (as editors do); JSON
+    // counts LF only, which is never more.
+    let lines = text.replace("\r\n", "\n").split(['\n', '\r']).count() as u32;
     let lint_options = LintOptions { default_namespace: "default".into(), ..Default::default() };
     if let Ok(findings) = wi_core::lint(std::slice::from_ref(&file), &lint_options) {
         for f in &findings {
