@@ -443,3 +443,18 @@ fn control_characters_from_the_input_are_escaped_in_text_output() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["findings"][0]["name"], "a\u{1b}[31m\nforged.yaml:1: error[WI001]: x");
 }
+
+#[test]
+fn mutate_refuses_a_pod_with_more_containers_than_it_bounds() {
+    // 5,000 containers from one anchor: a small file that once made mutate
+    // take gigabytes.
+    let mut manifest = String::from("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: sa, namespace: ns, annotations: {azure.workload.identity/client-id: 11111111-2222-4333-8444-555555555555}}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: ns\n  labels: {azure.workload.identity/use: \"true\"}\nspec:\n  serviceAccountName: sa\n  containers:\n  - &c {name: c, image: x}\n");
+    manifest.push_str(&"  - *c\n".repeat(4_999));
+    let out = run_cli(&["mutate", "-f", "-"], Some(manifest.as_bytes()));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("<stdin>:5: error: Pod ns/p has 5000 containers; mutate handles at most 1000"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    // lint still answers.
+    let out = run_cli(&["lint", "-f", "-", "-o", "json"], Some(manifest.as_bytes()));
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{}", stderr(&out));
+}

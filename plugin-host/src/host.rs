@@ -261,6 +261,14 @@ impl Core {
 }
 
 impl Core {
+    pub fn explain_token(&mut self, request: &TokenRequest) -> Result<Result<TokenReport, Vec<InputError>>> {
+        self.bindings.wi_policy_core().call_explain_token(&mut self.store, request).map_err(Self::explain_trap)
+    }
+
+    pub fn explain_aadsts(&mut self, code: &str) -> Result<Result<AadstsExplanation, String>> {
+        self.bindings.wi_policy_core().call_explain_aadsts(&mut self.store, code).map_err(Self::explain_trap)
+    }
+
     /// Every artifact of a Workload ID setup from one spec.
     pub fn generate(&mut self, request: &GenerateRequest) -> Result<Result<Generated, Vec<GenerateError>>> {
         self.bindings

@@ -44,13 +44,40 @@ enum Command {
         #[arg(short = 'o', long = "output", value_enum, default_value_t = RulesFormat::Text)]
         output: RulesFormat,
     },
-    /// Print one rule's documentation: what, why, example, fix.
-    Explain {
-        /// Rule code, e.g. WI003.
-        code: String,
-    },
+    /// Explain a rule (WI003), an Entra error (AADSTS70021 or 70021), or a
+    /// projected token: `explain token FILE|- [--fic FILE]... [--jwks FILE]`.
+    Explain(ExplainArgs),
     /// Compile the core once and store it in the cache (run by `make install`).
     Precompile,
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    /// A rule code (WI003), an AADSTS code (AADSTS70021 or 70021), or `token`.
+    topic: String,
+    /// With `token`: the token file (a JWT), or `-` for standard input.
+    file: Option<String>,
+    /// Federated credentials to compare the token with: `az identity
+    /// federated-credential list|show -o json` output or ASO
+    /// FederatedIdentityCredential YAML/JSON; repeatable.
+    #[arg(long = "fic", value_name = "FILE")]
+    fic: Vec<String>,
+    /// The issuer's keys (`<issuer>openid/v1/jwks`), to verify the token's
+    /// RS256 signature offline.
+    #[arg(long = "jwks", value_name = "FILE")]
+    jwks: Option<String>,
+    /// Judge the token's validity at this time (RFC 3339) instead of now.
+    #[arg(long = "now", value_name = "RFC3339")]
+    now: Option<String>,
+    /// Output format of `explain token`.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ExplainFormat::Text)]
+    output: ExplainFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExplainFormat {
+    Text,
+    Json,
 }
 
 #[derive(Args)]
@@ -319,23 +346,82 @@ fn run(cli: Cli) -> Result<u8> {
             emit(&text)?;
             Ok(0)
         }
-        Command::Explain { code } => {
-            let rules = Core::new()?.rules()?;
-            match rules.iter().find(|r| r.code.eq_ignore_ascii_case(&code)) {
-                Some(rule) => {
-                    emit(&report::explain(rule))?;
-                    Ok(0)
-                }
-                None => {
-                    eprintln!("kubectl wi: error: no rule {code:?}; `kubectl wi rules` lists them");
-                    Ok(EXIT_INPUT)
-                }
-            }
-        }
+        Command::Explain(args) => explain(args),
         Command::Precompile => {
             let path = host::precompile()?;
             eprintln!("precompiled core stored in {}", path.display());
             Ok(0)
+        }
+    }
+}
+
+/// `explain WI0xx`, `explain AADSTSnnnnn`, `explain token FILE`.
+fn explain(args: ExplainArgs) -> Result<u8> {
+    let topic = args.topic.trim();
+    let is_aadsts = topic.len() > 6 && topic[..6].eq_ignore_ascii_case("AADSTS") || topic.bytes().all(|b| b.is_ascii_digit()) && !topic.is_empty();
+    let token = topic == "token";
+    if !token && (args.file.is_some() || !args.fic.is_empty() || args.jwks.is_some() || args.now.is_some()) {
+        eprintln!("kubectl wi: error: a file, --fic, --jwks and --now go with `explain token` only");
+        return Ok(EXIT_INPUT);
+    }
+    if token {
+        let Some(path) = &args.file else {
+            eprintln!("kubectl wi: error: `explain token` needs the token file (or `-` for standard input)");
+            return Ok(EXIT_INPUT);
+        };
+        let read = |path: &str| {
+            inputs::read_one(path).map_err(|e| {
+                eprintln!("{e}");
+                EXIT_INPUT
+            })
+        };
+        let request = match (|| -> Result<host::TokenRequest, u8> {
+            Ok(host::TokenRequest {
+                token: read(path)?,
+                credentials: args.fic.iter().map(|f| read(f)).collect::<Result<_, _>>()?,
+                jwks: args.jwks.as_deref().map(read).transpose()?,
+                now: args.now.clone(),
+                clock: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0),
+            })
+        })() {
+            Ok(r) => r,
+            Err(code) => return Ok(code),
+        };
+        return match Core::new()?.explain_token(&request)? {
+            Ok(report) => {
+                match args.output {
+                    ExplainFormat::Text => emit(&report.text)?,
+                    ExplainFormat::Json => {
+                        let value: Value = serde_json::from_str(&report.json)?;
+                        emit(&format!("{value:#}\n"))?
+                    }
+                }
+                Ok(report.exit)
+            }
+            Err(errors) => Ok(print_input_errors(&errors)),
+        };
+    }
+    if is_aadsts {
+        return match Core::new()?.explain_aadsts(topic)? {
+            Ok(explanation) => {
+                emit(&explanation.text)?;
+                Ok(0)
+            }
+            Err(message) => {
+                eprintln!("kubectl wi: error: {message}");
+                Ok(EXIT_INPUT)
+            }
+        };
+    }
+    let rules = Core::new()?.rules()?;
+    match rules.iter().find(|r| r.code.eq_ignore_ascii_case(topic)) {
+        Some(rule) => {
+            emit(&report::explain(rule))?;
+            Ok(0)
+        }
+        None => {
+            eprintln!("kubectl wi: error: no rule {topic:?}; `kubectl wi rules` lists them (or explain an AADSTS code, or `token FILE`)");
+            Ok(EXIT_INPUT)
         }
     }
 }

@@ -127,6 +127,26 @@ impl wit::Guest for Component {
         Ok(wi_core::render::yaml_stream(&Component::parse_objects(&objects_json)?))
     }
 
+    fn explain_token(request: wit::TokenRequest) -> Result<wit::TokenReport, Vec<wit::InputError>> {
+        let file = |f: wit::SourceFile| wi_core::SourceFile { name: f.name, content: f.content };
+        let request = wi_core::explain::token::Request {
+            token: file(request.token),
+            credentials: request.credentials.into_iter().map(file).collect(),
+            jwks: request.jwks.map(file),
+            now: request.now,
+            clock: request.clock,
+        };
+        match wi_core::explain::token::explain(&request) {
+            Ok(report) => Ok(wit::TokenReport { text: report.text, json: report.json.to_string(), exit: report.exit }),
+            Err(errors) => Err(errors.into_iter().map(|e| wit::InputError { file: e.file, line: e.line, column: e.column, message: e.message }).collect()),
+        }
+    }
+
+    fn explain_aadsts(code: String) -> Result<wit::AadstsExplanation, String> {
+        let entry = wi_core::explain::aadsts::find(&code)?;
+        Ok(wit::AadstsExplanation { code: entry.code, text: wi_core::explain::aadsts::render(entry) })
+    }
+
     fn generate(request: wit::GenerateRequest) -> Result<wit::Generated, Vec<wit::GenerateError>> {
         use wi_core::generate;
         let file = |f: wit::SourceFile| wi_core::SourceFile { name: f.name, content: f.content };

@@ -6,6 +6,8 @@
 //! Extism plugin) hand it text and options and render what it returns.
 
 pub mod admission;
+#[cfg(feature = "explain")]
+pub mod explain;
 #[cfg(feature = "generate")]
 pub mod generate;
 pub mod mutation;
@@ -131,6 +133,27 @@ pub fn mutate(files: &[SourceFile], options: &MutateOptions) -> Result<Vec<Mutat
     for pod in inventory.pods().filter(|p| p.opted_in()) {
         opted_in[pod.index] = Some(pod);
     }
+    // Bound the work (every container is cloned, patched and printed): a
+    // pod with more containers than this is refused, not mutated.
+    let too_many: Vec<InputError> = opted_in
+        .iter()
+        .flatten()
+        .filter_map(|pod| {
+            let count = ["initContainers", "containers"].iter().filter_map(|f| pod.spec.get(*f).and_then(Value::as_array)).map(Vec::len).sum::<usize>();
+            (count > MAX_CONTAINERS_MUTATED).then(|| {
+                let at = Location::of(pod.object, pod.template);
+                InputError {
+                    file: at.file,
+                    line: at.line,
+                    column: 0,
+                    message: format!("{} {}/{} has {count} containers; mutate handles at most {MAX_CONTAINERS_MUTATED} per pod", at.kind, at.namespace, at.name),
+                }
+            })
+        })
+        .collect();
+    if !too_many.is_empty() {
+        return Err(MutateFailure::Input(too_many));
+    }
     let mut refused = vec![false; objects.len()];
     for (index, (object, pod)) in objects.iter().zip(&opted_in).enumerate() {
         let mut value = object.doc.value.clone();
@@ -167,6 +190,11 @@ pub fn mutate(files: &[SourceFile], options: &MutateOptions) -> Result<Vec<Mutat
     }
     if errors.is_empty() { Ok(out) } else { Err(MutateFailure::Mutation(errors)) }
 }
+
+/// Most containers (init containers included) `mutate` injects into in one
+/// pod; far beyond any real pod, and low enough that a hostile file cannot
+/// make the mutation and its patch take gigabytes.
+pub const MAX_CONTAINERS_MUTATED: usize = 1_000;
 
 /// Rules about the annotations mutation reads. What lint calls an error in
 /// them (a non-string expiration, a client ID that is not a GUID), mutate

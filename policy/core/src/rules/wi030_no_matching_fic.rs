@@ -70,12 +70,22 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         let subject = format!("system:serviceaccount:{ns}:{sa_name}");
         let matching: &[&FederatedCredential] = by_subject.get(subject.as_str()).map_or(&[], Vec::as_slice);
         if matching.is_empty() {
+            // Entra compares subjects case-sensitively: a credential that
+            // differs only in letter case is named, with its own error.
+            let mut case_only: Vec<&str> = by_subject.keys().copied().filter(|s| s.eq_ignore_ascii_case(&subject)).collect();
+            case_only.sort_unstable();
+            let message = match case_only.first() {
+                Some(near) => format!(
+                    "no federated credential in the inputs has subject {subject:?}; {near:?} differs only in letter case, and Entra compares subjects case-sensitively: token exchange will fail with AADSTS7002138"
+                ),
+                None => format!("no federated credential in the inputs has subject {subject:?}; token exchange will fail with AADSTS70021"),
+            };
             out.push(Finding::new(
                 &RULE,
                 pod.index,
                 pod.spec_pointer("/serviceAccountName"),
-                format!("no federated credential in the inputs has subject {subject:?}; token exchange will fail with AADSTS70021"),
-                format!("create a federated credential with subject `{subject}` on the identity this ServiceAccount uses"),
+                message,
+                format!("create a federated credential with subject `{subject}` (in this letter case) on the identity this ServiceAccount uses"),
             ));
             continue;
         }

@@ -146,20 +146,18 @@ pub fn parse_documents(file: &SourceFile) -> Result<Vec<Document>, InputError> {
     if matches!(starts, Some('{' | '[')) && !text.trim_start().starts_with("{{") {
         return match json::parse(text) {
             Ok(docs) => Ok(docs),
-            // kubectl reads a `{` file as JSON only, so does this reader. A
-            // `[` file is YAML to kubectl: YAML flow style is still read
-            // then, but never a file whose JSON problem is a comment (YAML
-            // would take `// x` as text).
-            Err(json_error) => {
-                let is_comment = json_error.2.starts_with(json::JSON_COMMENT);
-                match yaml::parse(text) {
-                    Ok(docs) if !is_comment && starts == Some('[') => Ok(docs),
-                    _ => Err(fail(json_error.0, json_error.1, json_error.2)),
-                }
-            }
+            // kubectl reads a file that is not valid JSON as YAML (flow
+            // style, `0400`, comments): so does this reader. When YAML
+            // cannot read it either, JSON's error is the one that helps.
+            // A `//` comment is refused, though: YAML would read it as part
+            // of a key, which is never what its writer meant.
+            Err(json_error) => match yaml_documents(text) {
+                Ok(docs) if !json_error.2.starts_with(json::JSON_COMMENT) => Ok(docs),
+                _ => Err(fail(json_error.0, json_error.1, json_error.2)),
+            },
         };
     }
-    yaml::parse(text).map_err(|(l, c, m)| match helm_template_line(text) {
+    yaml_documents(text).map_err(|(l, c, m)| match helm_template_line(text) {
         // The syntax error is a symptom: the file is a template, not YAML.
         Some(at) => fail(
             at,
@@ -168,6 +166,24 @@ pub fn parse_documents(file: &SourceFile) -> Result<Vec<Document>, InputError> {
         ),
         None => fail(l, c, m),
     })
+}
+
+/// YAML text to documents, refusing the characters YAML 1.1 (and so
+/// kubectl) reads as line breaks but YAML 1.2 (this parser) does not: text
+/// after one would be live to kubectl and invisible here.
+#[cfg(feature = "yaml")]
+fn yaml_documents(text: &str) -> Result<Vec<Document>, (u32, u32, String)> {
+    if let Some((at, c)) = text.char_indices().find(|(_, c)| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}')) {
+        let line = text[..at].bytes().filter(|b| *b == b'\n').count() as u32 + 1;
+        let column = text[..at].rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+        let name = match c {
+            '\u{85}' => "U+0085 NEXT LINE",
+            '\u{2028}' => "U+2028 LINE SEPARATOR",
+            _ => "U+2029 PARAGRAPH SEPARATOR",
+        };
+        return Err((line, column, format!("{name}: kubectl's YAML reader takes it for a line break and this reader does not; replace it with a line break or remove it")));
+    }
+    yaml::parse(text)
 }
 
 /// The first line holding a Go template action (`{{ ... }}`), as Helm
@@ -189,12 +205,9 @@ enum ItemsAt {
 /// like any other); anything else is one object. Nesting is bounded by the
 /// parser's depth limit.
 pub fn split_items(doc: Document) -> Vec<Document> {
-    let is_list = doc
-        .value
-        .get("kind")
-        .and_then(Value::as_str)
-        .is_some_and(|k| k == "List" || k.ends_with("List"))
-        && doc.value.get("items").is_some_and(Value::is_array);
+    // kubectl decodes any object with an `items` list as a list (whatever
+    // its kind) and applies only the items.
+    let is_list = doc.value.get("items").is_some_and(Value::is_array);
     let (items, prefix) = match doc.value {
         Value::Array(items) => (items, ItemsAt::Root),
         Value::Object(mut map) if is_list => {
@@ -354,15 +367,41 @@ mod tests {
     }
 
     #[test]
-    fn a_brace_file_is_json_as_kubectl_reads_it() {
-        let err = parse("{kind: Pod, metadata: {name: a}}\n").unwrap_err();
+    fn a_brace_file_that_is_not_json_reads_as_yaml_as_kubectl_reads_it() {
+        let docs = parse("{kind: Pod, metadata: {name: a}}\n").unwrap();
+        assert_eq!(docs[0].value["metadata"]["name"], "a");
+        let docs = parse("{\"kind\": \"ConfigMap\", \"data\": {\"mode\": 0400}}").unwrap();
+        assert_eq!(docs[0].value["data"]["mode"], 256);
+        // Neither JSON nor YAML: JSON's error, which names the real problem.
+        let err = parse("{\"kind\": \"Pod\",, \"a\": [}\n").unwrap_err();
         assert!(err.message.starts_with("invalid JSON"), "{err}");
-        assert!(parse("{\"kind\": \"ConfigMap\", \"data\": {\"mode\": 0400}}").is_err());
-        // `[` is YAML to kubectl: flow style still reads.
         let docs = parse("[{kind: Pod, metadata: {name: a}}]\n").unwrap();
         assert_eq!(docs[0].value[0]["metadata"]["name"], "a");
         let bom = parse("\u{feff}{\"kind\": \"Pod\"}\n{\"kind\": \"Pod\"}\n").unwrap();
         assert_eq!(bom.len(), 2);
+    }
+
+    #[test]
+    fn go_yaml_semantics_kubectl_relies_on() {
+        // A merge overrides the keys before it; later keys override it.
+        let doc = parse("d: &d {p: 1, q: 1}\nx:\n  p: 9\n  <<: *d\n  q: 7\nz: {!!merge <<: *d}\n").unwrap().remove(0);
+        assert_eq!(doc.value["x"], serde_json::json!({"p": 1, "q": 7}));
+        assert_eq!((doc.line_of("/x/p"), doc.line_of("/x/q")), (1, 5));
+        assert_eq!(doc.value["z"], serde_json::json!({"p": 1, "q": 1}));
+        assert!(parse("x:\n  p: 1\n  p: 2\n").is_err());
+        // What follows `...` before the next `---` is never read.
+        let docs = parse("kind: A\n...\nkind: B\n---\nkind: C\n").unwrap();
+        let kinds: Vec<_> = docs.iter().map(|d| d.value["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["A", "C"]);
+        // YAML 1.1 line breaks that YAML 1.2 reads as text are refused.
+        for c in ['\u{85}', '\u{2028}', '\u{2029}'] {
+            let err = parse(&format!("kind: Pod\nx: 1 # a{c}y: 2\n")).unwrap_err();
+            assert_eq!((err.line, err.column), (2, 9), "{err}");
+        }
+        // Any object with an `items` list is a list to kubectl.
+        let items = split_items(parse("kind: Pod\nitems:\n- kind: ServiceAccount\n  metadata: {name: a}\n").unwrap().remove(0));
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].value["kind"], "ServiceAccount");
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! refused as it opens, and aliases may not expand to more nodes than the
 //! text could hold without them (an alias bomb stops before it allocates).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use granit_parser::{Event, Parser, ScalarStyle, Tag};
 use serde_json::{Map, Value};
@@ -42,9 +42,12 @@ enum Open {
         /// The key read, waiting for its value: text, line, and whether it
         /// is the merge key `<<`.
         key: Option<(String, u32, bool)>,
-        /// Mappings named by `<<`, merged when the mapping closes (explicit
-        /// keys win, then earlier sources).
-        merges: Vec<Node>,
+        /// Keys set by a merge (`<<`), which a later explicit key may set
+        /// again (go-yaml applies keys in order, the last one winning).
+        merged: HashSet<String>,
+        /// Position of each key, built at the first merge (merges set keys
+        /// again where they are, which needs their line tree's index).
+        positions: Option<HashMap<String, usize>>,
     },
 }
 
@@ -65,12 +68,23 @@ pub(super) fn parse(text: &str) -> Result<Vec<Document>, Problem> {
     let mut anchors: HashMap<usize, Node> = HashMap::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut docs = Vec::new();
+    let (mut ended_by_dots, mut skip_document) = (false, false);
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| (e.marker().line() as u32, e.marker().col() as u32 + 1, e.info()))?;
         let line = span.start.line() as u32;
         let node = match event {
-            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => continue,
-            Event::DocumentStart(..) => {
+            Event::StreamStart | Event::StreamEnd => continue,
+            Event::DocumentEnd => {
+                let at = span.start.byte_offset().unwrap_or(usize::MAX);
+                ended_by_dots = text.get(at..).is_some_and(|rest| rest.starts_with("..."));
+                continue;
+            }
+            Event::DocumentStart(explicit, _) => {
+                // kubectl cuts its input at `---` lines and reads the first
+                // document of each part: what follows `...` before the next
+                // `---` is never read.
+                skip_document = ended_by_dots && !explicit;
+                ended_by_dots = false;
                 anchors.clear();
                 continue;
             }
@@ -81,7 +95,7 @@ pub(super) fn parse(text: &str) -> Result<Vec<Document>, Problem> {
                 let open = if matches!(event, Event::SequenceStart(..)) {
                     Open::Sequence { values: Vec::new(), lines: Vec::new() }
                 } else {
-                    Open::Mapping { map: Map::new(), lines: Vec::new(), key: None, merges: Vec::new() }
+                    Open::Mapping { map: Map::new(), lines: Vec::new(), key: None, merged: HashSet::new(), positions: None }
                 };
                 stack.push(Frame { open, line, anchor, size: 1 });
                 continue;
@@ -92,10 +106,7 @@ pub(super) fn parse(text: &str) -> Result<Vec<Document>, Problem> {
                 };
                 let (value, children) = match frame.open {
                     Open::Sequence { values, lines } => (Value::Array(values), lines),
-                    Open::Mapping { mut map, mut lines, merges, .. } => {
-                        merge_into(&mut map, &mut lines, merges);
-                        (Value::Object(map), lines)
-                    }
+                    Open::Mapping { map, lines, .. } => (Value::Object(map), lines),
                 };
                 let node = Node { value, lines: LineTree { line: frame.line, key_line: 0, children }, size: frame.size };
                 if frame.anchor != 0 {
@@ -107,7 +118,7 @@ pub(super) fn parse(text: &str) -> Result<Vec<Document>, Problem> {
                 produced += 1;
                 let expecting_key = matches!(stack.last(), Some(Frame { open: Open::Mapping { key: None, .. }, .. }));
                 if expecting_key {
-                    let merge = style == ScalarStyle::Plain && tag.is_none() && text == "<<";
+                    let merge = style == ScalarStyle::Plain && text == "<<" && tag.as_deref().is_none_or(|t| t.suffix_in_namespace("tag:yaml.org,2002:").as_deref() == Some("merge"));
                     let key = if merge { text.into_owned() } else { key_text(&text, style, tag.as_deref()).map_err(|m| (line, 0, m))? };
                     if anchor != 0 {
                         anchors.insert(anchor, Node { value: Value::String(key.clone()), lines: leaf(line), size: 1 });
@@ -148,7 +159,7 @@ pub(super) fn parse(text: &str) -> Result<Vec<Document>, Problem> {
         };
         // A finished node goes into its parent, or is a document.
         let Some(parent) = stack.last_mut() else {
-            if !node.value.is_null() {
+            if !node.value.is_null() && !skip_document {
                 docs.push(Document { line: node.lines.line, value: node.value, lines: node.lines });
             }
             continue;
@@ -159,33 +170,48 @@ pub(super) fn parse(text: &str) -> Result<Vec<Document>, Problem> {
                 values.push(node.value);
                 lines.push(node.lines);
             }
-            Open::Mapping { map, lines, key, merges } => {
+            Open::Mapping { map, lines, key, merged, positions } => {
                 let Some((name, key_line, merge)) = key.take() else {
                     return Err((line, 0, "a mapping key must be a string, number or boolean, not a list or mapping".to_string()));
                 };
                 if merge {
-                    match node.value {
-                        Value::Object(_) => merges.push(node),
-                        Value::Array(items) => {
-                            for (value, lines) in items.into_iter().zip(node.lines.children) {
-                                if !value.is_object() {
-                                    return Err((key_line, 0, "`<<` merges mappings only".to_string()));
-                                }
-                                merges.push(Node { value, lines, size: 0 });
-                            }
-                        }
+                    // go-yaml: a mapping's keys are set in order; a sequence's
+                    // mappings from last to first, so earlier ones win.
+                    let sources: Vec<(Value, LineTree)> = match node.value {
+                        Value::Object(_) => vec![(node.value, node.lines)],
+                        Value::Array(items) => items.into_iter().zip(node.lines.children).rev().collect(),
                         _ => return Err((key_line, 0, "`<<` merges mappings only".to_string())),
+                    };
+                    for (source, source_lines) in sources {
+                        let Value::Object(entries) = source else {
+                            return Err((key_line, 0, "`<<` merges mappings only".to_string()));
+                        };
+                        let positions = positions.get_or_insert_with(|| map.keys().enumerate().map(|(i, k)| (k.clone(), i)).collect());
+                        for ((name, value), child) in entries.into_iter().zip(source_lines.children) {
+                            set_merged(map, lines, positions, merged, name, value, child);
+                        }
                     }
                     continue;
                 }
                 let mut lines_of_value = node.lines;
                 lines_of_value.key_line = key_line;
+                if let Some(positions) = positions {
+                    positions.entry(name.clone()).or_insert(lines.len());
+                }
                 match map.entry(name) {
                     serde_json::map::Entry::Vacant(slot) => {
                         slot.insert(node.value);
                     }
-                    serde_json::map::Entry::Occupied(taken) => {
-                        return Err((key_line, 0, format!("duplicate key `{}` in a mapping", taken.key())));
+                    serde_json::map::Entry::Occupied(mut taken) => {
+                        if !merged.remove(taken.key()) {
+                            return Err((key_line, 0, format!("duplicate key `{}` in a mapping", taken.key())));
+                        }
+                        // A key a merge set before it: the explicit one wins.
+                        taken.insert(node.value);
+                        if let Some(&at) = positions.as_ref().and_then(|p| p.get(taken.key())) {
+                            lines[at] = lines_of_value;
+                        }
+                        continue;
                     }
                 }
                 lines.push(lines_of_value);
@@ -205,18 +231,18 @@ fn set_key(stack: &mut [Frame], name: String, line: u32, merge: bool) {
     }
 }
 
-/// Merged mappings' keys that the mapping does not set itself, appended in
-/// source order.
-fn merge_into(map: &mut Map<String, Value>, lines: &mut Vec<LineTree>, merges: Vec<Node>) {
-    for source in merges {
-        let Value::Object(entries) = source.value else { continue };
-        for ((name, value), child) in entries.into_iter().zip(source.lines.children) {
-            if !map.contains_key(&name) {
-                map.insert(name, value);
-                lines.push(child);
-            }
+/// One key of a merged mapping: set, or set again, where the key already
+/// is (go-yaml lets a merge override the keys before it).
+fn set_merged(map: &mut Map<String, Value>, lines: &mut Vec<LineTree>, positions: &mut HashMap<String, usize>, merged: &mut HashSet<String>, name: String, value: Value, child: LineTree) {
+    match positions.get(&name) {
+        Some(&at) => lines[at] = child,
+        None => {
+            positions.insert(name.clone(), lines.len());
+            lines.push(child);
         }
     }
+    merged.insert(name.clone());
+    map.insert(name, value);
 }
 
 /// The core schema's tag name (`!!int` -> `int`), or `None` for a local or
