@@ -11,9 +11,7 @@
 
 use serde_json::Value;
 
-use super::{Document, LineTree, MAX_DEPTH};
-
-pub(super) type Problem = (u32, u32, String);
+use super::{Document, LineTree, MAX_DEPTH, Problem, too_deep};
 
 /// Message start of a comment in JSON, which the caller treats specially.
 pub(super) const JSON_COMMENT: &str = "JSON has no comments";
@@ -45,7 +43,7 @@ fn message(text: &str, e: &serde_json::Error) -> String {
     let message = e.to_string();
     let message = message.split(" at line ").next().unwrap_or(&message);
     if message.starts_with("recursion limit exceeded") {
-        return format!("nesting deeper than {MAX_DEPTH} levels");
+        return too_deep();
     }
     format!("invalid JSON: {message}")
 }
@@ -95,11 +93,11 @@ impl Walk<'_> {
         self.skip_space();
         let line = self.line;
         let mut children = Vec::new();
+        if depth > MAX_DEPTH && matches!(self.peek(), b'{' | b'[') {
+            return Err((line, 0, too_deep()));
+        }
         match (self.peek(), value) {
             (b'{', Value::Object(map)) => {
-                if depth > MAX_DEPTH {
-                    return Err((line, 0, format!("nesting deeper than {MAX_DEPTH} levels")));
-                }
                 self.at += 1;
                 children.reserve_exact(map.len());
                 let mut entries = map.iter();
@@ -132,9 +130,6 @@ impl Walk<'_> {
                 }
             }
             (b'[', Value::Array(items)) => {
-                if depth > MAX_DEPTH {
-                    return Err((line, 0, format!("nesting deeper than {MAX_DEPTH} levels")));
-                }
                 self.at += 1;
                 children.reserve_exact(items.len());
                 for item in items {

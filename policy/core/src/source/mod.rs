@@ -16,6 +16,17 @@ mod json;
 #[cfg(feature = "yaml")]
 mod yaml;
 
+/// A problem found while reading, as (line, column, message), relative to
+/// the text the reader was given.
+#[cfg(feature = "yaml")]
+type Problem = (u32, u32, String);
+
+/// What both readers say when nesting passes [`MAX_DEPTH`].
+#[cfg(feature = "yaml")]
+fn too_deep() -> String {
+    format!("nesting deeper than {MAX_DEPTH} levels")
+}
+
 /// Structural nesting allowed in one document. Kubernetes objects nest about
 /// 15 levels deep; CRD schemas a little more.
 pub const MAX_DEPTH: usize = 64;
@@ -172,8 +183,13 @@ pub fn parse_documents(file: &SourceFile) -> Result<Vec<Document>, InputError> {
 /// kubectl) reads as line breaks but YAML 1.2 (this parser) does not: text
 /// after one would be live to kubectl and invisible here.
 #[cfg(feature = "yaml")]
-fn yaml_documents(text: &str) -> Result<Vec<Document>, (u32, u32, String)> {
-    if let Some((at, c)) = text.char_indices().find(|(_, c)| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}')) {
+fn yaml_documents(text: &str) -> Result<Vec<Document>, Problem> {
+    // Their UTF-8 starts with 0xC2 (U+0085) or 0xE2 (U+2028/9): a byte scan,
+    // so that the check costs little on every YAML file.
+    let breaks = text.bytes().enumerate().filter(|(_, b)| matches!(b, 0xC2 | 0xE2)).find_map(|(at, _)| {
+        text[at..].chars().next().filter(|c| matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}')).map(|c| (at, c))
+    });
+    if let Some((at, c)) = breaks {
         let line = text[..at].bytes().filter(|b| *b == b'\n').count() as u32 + 1;
         let column = text[..at].rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
         let name = match c {

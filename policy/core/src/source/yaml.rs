@@ -16,14 +16,12 @@ use std::collections::{HashMap, HashSet};
 use granit_parser::{Event, Parser, ScalarStyle, Tag};
 use serde_json::{Map, Value};
 
-use super::{Document, LineTree, MAX_DEPTH};
+use super::{Document, LineTree, MAX_DEPTH, Problem, too_deep};
 use crate::yaml11::{self, Resolved};
-
-/// A problem as (line, column, message), relative to the parsed text.
-pub(super) type Problem = (u32, u32, String);
 
 /// A finished node: its value, its lines, and how many nodes it holds (what
 /// an alias of it costs).
+#[derive(Clone)]
 struct Node {
     value: Value,
     lines: LineTree,
@@ -90,7 +88,7 @@ pub(super) fn parse(text: &str) -> Result<Vec<Document>, Problem> {
             }
             Event::SequenceStart(_, anchor, _) | Event::MappingStart(_, anchor, _) => {
                 if stack.len() >= MAX_DEPTH {
-                    return Err((line, span.start.col() as u32 + 1, format!("nesting deeper than {MAX_DEPTH} levels")));
+                    return Err((line, span.start.col() as u32 + 1, too_deep()));
                 }
                 let open = if matches!(event, Event::SequenceStart(..)) {
                     Open::Sequence { values: Vec::new(), lines: Vec::new() }
@@ -110,14 +108,13 @@ pub(super) fn parse(text: &str) -> Result<Vec<Document>, Problem> {
                 };
                 let node = Node { value, lines: LineTree { line: frame.line, key_line: 0, children }, size: frame.size };
                 if frame.anchor != 0 {
-                    anchors.insert(frame.anchor, Node { value: node.value.clone(), lines: node.lines.clone(), size: node.size });
+                    anchors.insert(frame.anchor, node.clone());
                 }
                 node
             }
             Event::Scalar(text, style, anchor, tag) => {
                 produced += 1;
-                let expecting_key = matches!(stack.last(), Some(Frame { open: Open::Mapping { key: None, .. }, .. }));
-                if expecting_key {
+                if expecting_key(&stack) {
                     let merge = style == ScalarStyle::Plain && text == "<<" && tag.as_deref().is_none_or(|t| t.suffix_in_namespace("tag:yaml.org,2002:").as_deref() == Some("merge"));
                     let key = if merge { text.into_owned() } else { key_text(&text, style, tag.as_deref()).map_err(|m| (line, 0, m))? };
                     if anchor != 0 {
@@ -129,7 +126,7 @@ pub(super) fn parse(text: &str) -> Result<Vec<Document>, Problem> {
                 let value = scalar_value(&text, style, tag.as_deref()).map_err(|m| (line, 0, m))?;
                 let node = Node { value, lines: leaf(line), size: 1 };
                 if anchor != 0 {
-                    anchors.insert(anchor, Node { value: node.value.clone(), lines: node.lines.clone(), size: 1 });
+                    anchors.insert(anchor, node.clone());
                 }
                 node
             }
@@ -141,8 +138,7 @@ pub(super) fn parse(text: &str) -> Result<Vec<Document>, Problem> {
                 if produced > budget {
                     return Err((line, 0, "aliases expand to far more data than the file holds (a YAML alias bomb?)".to_string()));
                 }
-                let expecting_key = matches!(stack.last(), Some(Frame { open: Open::Mapping { key: None, .. }, .. }));
-                if expecting_key {
+                if expecting_key(&stack) {
                     let key = match &target.value {
                         Value::String(s) => s.clone(),
                         Value::Bool(b) => b.to_string(),
@@ -152,7 +148,7 @@ pub(super) fn parse(text: &str) -> Result<Vec<Document>, Problem> {
                     set_key(&mut stack, key, line, false);
                     continue;
                 }
-                Node { value: target.value.clone(), lines: target.lines.clone(), size: target.size }
+                target.clone()
             }
             // Not emitted with the parser's default options.
             _ => continue,
@@ -223,6 +219,11 @@ pub(super) fn parse(text: &str) -> Result<Vec<Document>, Problem> {
 
 fn leaf(line: u32) -> LineTree {
     LineTree { line, key_line: 0, children: Vec::new() }
+}
+
+/// True when the next node is a mapping key.
+fn expecting_key(stack: &[Frame]) -> bool {
+    matches!(stack.last(), Some(Frame { open: Open::Mapping { key: None, .. }, .. }))
 }
 
 fn set_key(stack: &mut [Frame], name: String, line: u32, merge: bool) {
