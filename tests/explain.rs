@@ -101,3 +101,11 @@ fn lint_names_a_subject_that_differs_only_in_case() {
     let message = wi030["message"].as_str().unwrap();
     assert!(message.contains("letter case") && message.contains("AADSTS7002138"), "{message}");
 }
+
+#[test]
+fn a_credential_file_named_twice_is_read_once() {
+    let f = |name: &str| format!("{DIR}/{name}");
+    let out = run_cli(&["explain", "token", &f("shop-web.jwt"), "--fic", &f("federated-credentials.json"), "--fic", &f("federated-credentials.json"), "--now", DURING], None);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("1 of 3 federated credentials match"), "{}", stdout(&out));
+}

@@ -378,7 +378,11 @@ fn explain(args: ExplainArgs) -> Result<u8> {
         let request = match (|| -> Result<host::TokenRequest, u8> {
             Ok(host::TokenRequest {
                 token: read(path)?,
-                credentials: args.fic.iter().map(|f| read(f)).collect::<Result<_, _>>()?,
+                // As `-f` reads them: each real file once, directories too.
+                credentials: if args.fic.is_empty() { Vec::new() } else { inputs::read_all(&args.fic, false).map_err(|e| {
+                    eprintln!("{e}");
+                    EXIT_INPUT
+                })? },
                 jwks: args.jwks.as_deref().map(read).transpose()?,
                 now: args.now.clone(),
                 clock: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0),
