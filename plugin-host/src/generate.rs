@@ -10,7 +10,7 @@ use anyhow::Result;
 use clap::Args;
 use serde_json::{Map, Value, json};
 
-use crate::host::{Core, GenerateError, GenerateRequest, Generated};
+use crate::host::{Artifact, Core, GenerateError, GenerateRequest};
 use crate::inputs;
 use crate::{EXIT_INPUT, emit, flag_name};
 
@@ -221,18 +221,18 @@ pub fn run(args: GenerateArgs) -> Result<u8> {
             emit(&text)?;
             Ok(0)
         }
-        Some(dir) => write_files(dir, &generated, args.force),
+        Some(dir) => write_files(dir, &generated.artifacts, args.force),
     }
 }
 
 /// Writes every artifact into `dir`, or none: existing files stop the run
 /// unless `force`, and each file is written to a temporary name first and
 /// renamed into place only when all of them were written.
-fn write_files(dir: &Path, generated: &Generated, force: bool) -> Result<u8> {
+pub(crate) fn write_files(dir: &Path, artifacts: &[Artifact], force: bool) -> Result<u8> {
     if let Err(e) = fs::create_dir_all(dir) {
         return Ok(usage(format!("-o {}: cannot create the directory: {e}", dir.display())));
     }
-    let targets: Vec<PathBuf> = generated.artifacts.iter().map(|a| dir.join(&a.file_name)).collect();
+    let targets: Vec<PathBuf> = artifacts.iter().map(|a| dir.join(&a.file_name)).collect();
     let mut blocked = Vec::new();
     for target in &targets {
         match fs::symlink_metadata(target) {
@@ -250,14 +250,14 @@ fn write_files(dir: &Path, generated: &Generated, force: bool) -> Result<u8> {
             let _ = fs::remove_file(tmp);
         }
     };
-    for (artifact, target) in generated.artifacts.iter().zip(&targets) {
+    for (artifact, target) in artifacts.iter().zip(&targets) {
         let tmp = dir.join(format!(".{}.kubectl-wi-{}.tmp", artifact.file_name, std::process::id()));
         let written = (|| -> std::io::Result<()> {
             let mut file = fs::File::create(&tmp)?;
             file.write_all(artifact.content.as_bytes())?;
             file.sync_all()?;
             #[cfg(unix)]
-            if artifact.format == "az" {
+            if artifact.file_name.ends_with(".sh") {
                 use std::os::unix::fs::PermissionsExt;
                 fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755))?;
             }

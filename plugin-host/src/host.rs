@@ -269,6 +269,10 @@ impl Core {
         self.bindings.wi_policy_core().call_explain_aadsts(&mut self.store, code).map_err(Self::explain_trap)
     }
 
+    pub fn migrate(&mut self, request: &MigrateRequest) -> Result<Result<Migration, MigrateFailure>> {
+        self.bindings.wi_policy_core().call_migrate(&mut self.store, request).map_err(Self::explain_trap)
+    }
+
     /// Every artifact of a Workload ID setup from one spec.
     pub fn generate(&mut self, request: &GenerateRequest) -> Result<Result<Generated, Vec<GenerateError>>> {
         self.bindings

@@ -5,6 +5,7 @@
 mod generate;
 mod host;
 mod inputs;
+mod migrate;
 mod report;
 
 use std::io::Write;
@@ -39,6 +40,10 @@ enum Command {
     /// Write every artifact of a Workload ID setup (Kubernetes YAML, ASO,
     /// az script, Bicep, ARM, Terraform) from one spec.
     Generate(Box<generate::GenerateArgs>),
+    /// Plan the move from aad-pod-identity: ServiceAccounts, federated
+    /// credentials (az and ASO), workload changes, and what needs a person
+    /// (exit 1).
+    Migrate(migrate::MigrateArgs),
     /// List the rule catalogue.
     Rules {
         #[arg(short = 'o', long = "output", value_enum, default_value_t = RulesFormat::Text)]
@@ -81,7 +86,7 @@ enum ExplainFormat {
 }
 
 #[derive(Args)]
-struct InputArgs {
+pub(crate) struct InputArgs {
     /// File or directory to read; repeatable; `-` reads standard input.
     #[arg(short = 'f', long = "filename", required = true, value_name = "PATH")]
     files: Vec<String>,
@@ -213,7 +218,7 @@ pub(crate) fn emit(text: &str) -> Result<()> {
 }
 
 /// `PATH[:LINE[:COL]]: error: MESSAGE`, the one format of input errors.
-fn print_input_errors(errors: &[host::InputError]) -> u8 {
+pub(crate) fn print_input_errors(errors: &[host::InputError]) -> u8 {
     for e in errors {
         match (e.line, e.column) {
             (0, _) => eprintln!("{}: error: {}", printable(&e.file), printable(&e.message)),
@@ -226,7 +231,7 @@ fn print_input_errors(errors: &[host::InputError]) -> u8 {
 
 /// An option the core refused, named as the flag the user typed: the core
 /// names settings keys (`tenantId`, `allowedClientIds.finance`).
-fn print_option_error(e: &OptionError) -> u8 {
+pub(crate) fn print_option_error(e: &OptionError) -> u8 {
     let flag = flag_name(e.field.split('.').next().unwrap_or(&e.field));
     match e.field.split_once('.') {
         Some((_, entry)) => eprintln!("kubectl wi: error: {flag}: {entry}: {}", e.message),
@@ -247,7 +252,7 @@ pub(crate) fn flag_name(key: &str) -> String {
     flag
 }
 
-fn read_inputs(args: &InputArgs) -> Result<Vec<host::SourceFile>, u8> {
+pub(crate) fn read_inputs(args: &InputArgs) -> Result<Vec<host::SourceFile>, u8> {
     inputs::read_all(&args.files, args.recursive).map_err(|e| {
         eprintln!("{e}");
         EXIT_INPUT
@@ -330,6 +335,7 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Generate(args) => generate::run(*args),
+        Command::Migrate(args) => migrate::run(args),
         Command::Rules { output } => {
             let rules = Core::new()?.rules()?;
             let text = match output {

@@ -147,6 +147,48 @@ impl wit::Guest for Component {
         Ok(wit::AadstsExplanation { code: entry.code, text: wi_core::explain::aadsts::render(entry) })
     }
 
+    fn migrate(request: wit::MigrateRequest) -> Result<wit::Migration, wit::MigrateFailure> {
+        use wi_core::migrate;
+        wi_core::options::check_namespace(&request.default_namespace).map_err(|e| wit::MigrateFailure::Options(option_error(e)))?;
+        let options = migrate::MigrateOptions { issuer: request.issuer, default_namespace: request.default_namespace, proxy_sidecar: request.proxy_sidecar };
+        let migration = migrate::migrate(&files(request.files), &options).map_err(|failure| match failure {
+            migrate::MigrateFailure::Input(e) => wit::MigrateFailure::Input(input_errors(e)),
+            migrate::MigrateFailure::Options(e) => wit::MigrateFailure::Options(option_error(e)),
+        })?;
+        Ok(wit::Migration {
+            issuer: migration.issuer,
+            artifacts: migration
+                .artifacts
+                .into_iter()
+                .map(|a| wit::Artifact { format: "migrate".into(), file_name: a.file_name, content: a.content })
+                .collect(),
+            credentials: migration
+                .credentials
+                .into_iter()
+                .map(|c| wit::PlannedCredential {
+                    identity_id: c.identity_id,
+                    name: c.name,
+                    namespace: c.namespace,
+                    service_account: c.service_account,
+                    subject: c.subject,
+                    exists: c.exists,
+                })
+                .collect(),
+            changes: migration
+                .changes
+                .into_iter()
+                .map(|c| wit::WorkloadChange {
+                    at: location(c.at),
+                    service_account: c.service_account,
+                    client_id: c.client_id,
+                    patch_json: wi_core::patch::to_json(&c.patch).to_string(),
+                })
+                .collect(),
+            manual: migration.manual.into_iter().map(|m| wit::ManualStep { at: location(m.at), message: m.message }).collect(),
+            report: migration.report,
+        })
+    }
+
     fn generate(request: wit::GenerateRequest) -> Result<wit::Generated, Vec<wit::GenerateError>> {
         use wi_core::generate;
         let file = |f: wit::SourceFile| wi_core::SourceFile { name: f.name, content: f.content };

@@ -10,6 +10,8 @@ pub mod admission;
 pub mod explain;
 #[cfg(feature = "generate")]
 pub mod generate;
+#[cfg(feature = "generate")]
+pub mod migrate;
 pub mod mutation;
 pub mod objects;
 pub mod options;

@@ -8,18 +8,19 @@
 //! anything is written.
 
 mod arm;
-mod aso;
+pub(crate) mod aso;
 mod az;
 mod bicep;
 mod kubernetes;
 pub mod roles;
 mod spec;
 mod terraform;
-mod text;
+pub(crate) mod text;
 
 use crate::source::SourceFile;
 use serde_json::Value;
 
+pub(crate) use spec::{default_fic_name, hashed_fic_name};
 pub use spec::{Checked, ClusterState, RoleAssignment, ServiceAccountRef, Spec, aks_issuer_region};
 
 /// One output language.

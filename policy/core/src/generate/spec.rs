@@ -599,7 +599,7 @@ pub fn aks_issuer_region(issuer: &str) -> Option<&str> {
 
 /// `<namespace>-<name>` in WI023's alphabet (a ServiceAccount name's dots
 /// become `-`), shortened with a hash of the full pair when over 120.
-fn default_fic_name(namespace: &str, name: &str) -> String {
+pub(crate) fn default_fic_name(namespace: &str, name: &str) -> String {
     let full: String = format!("{namespace}-{name}").chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
     if full.len() <= 120 {
         return full;
@@ -608,7 +608,7 @@ fn default_fic_name(namespace: &str, name: &str) -> String {
 }
 
 /// `name` cut to leave room for `-` and 8 hex digits of the pair's hash.
-fn hashed_fic_name(name: &str, namespace: &str, sa: &str) -> String {
+pub(crate) fn hashed_fic_name(name: &str, namespace: &str, sa: &str) -> String {
     let hash = super::text::short_hash(&format!("{namespace}:{sa}"));
     format!("{}-{hash}", name[..name.len().min(111)].trim_end_matches('-'))
 }
