@@ -6,6 +6,7 @@
 //! Extism plugin) hand it text and options and render what it returns.
 
 pub mod admission;
+pub mod consumers;
 #[cfg(feature = "explain")]
 pub mod explain;
 #[cfg(feature = "generate")]

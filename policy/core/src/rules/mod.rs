@@ -30,6 +30,10 @@ mod wi031_fic_unknown_service_account;
 mod wi032_fic_issuer_mismatch;
 mod wi040_client_id_not_allowed;
 mod wi050_cluster_workload_identity_disabled;
+mod wi051_spc_client_id;
+mod wi052_spc_pod_identity;
+mod wi053_consumer_tenant_id;
+mod wi054_secret_store_service_account;
 
 // What generate checks its values with, in the rules' own words.
 #[cfg(feature = "generate")]
@@ -68,6 +72,10 @@ pub const ALL: &[Rule] = &[
     wi032_fic_issuer_mismatch::RULE,
     wi040_client_id_not_allowed::RULE,
     wi050_cluster_workload_identity_disabled::RULE,
+    wi051_spc_client_id::RULE,
+    wi052_spc_pod_identity::RULE,
+    wi053_consumer_tenant_id::RULE,
+    wi054_secret_store_service_account::RULE,
 ];
 
 pub fn find(code: &str) -> Option<&'static Rule> {
