@@ -269,6 +269,10 @@ impl Core {
         self.bindings.wi_policy_core().call_explain_aadsts(&mut self.store, code).map_err(Self::explain_trap)
     }
 
+    pub fn audit(&mut self, files: &[SourceFile], options: &LintOptions) -> Result<Result<AuditReport, LintFailure>> {
+        self.bindings.wi_policy_core().call_audit(&mut self.store, files, options).map_err(Self::explain_trap)
+    }
+
     pub fn migrate(&mut self, request: &MigrateRequest) -> Result<Result<Migration, MigrateFailure>> {
         self.bindings.wi_policy_core().call_migrate(&mut self.store, request).map_err(Self::explain_trap)
     }

@@ -2,6 +2,7 @@
 //! file reading and output formats live here; every Workload ID decision is
 //! made by the wi-core component, run in wasmtime (see `host`).
 
+mod audit;
 mod generate;
 mod host;
 mod inputs;
@@ -44,6 +45,9 @@ enum Command {
     /// credentials (az and ASO), workload changes, and what needs a person
     /// (exit 1).
     Migrate(migrate::MigrateArgs),
+    /// Inventory and lint a live cluster through your kubectl (read-only),
+    /// or saved `kubectl get -o json` dumps (exit 1 on errors).
+    Audit(Box<audit::AuditArgs>),
     /// List the rule catalogue.
     Rules {
         #[arg(short = 'o', long = "output", value_enum, default_value_t = RulesFormat::Text)]
@@ -99,16 +103,16 @@ pub(crate) struct InputArgs {
 }
 
 #[derive(Args)]
-struct WebhookArgs {
+pub(crate) struct WebhookArgs {
     /// Webhook token layout: classic (v1.0-v1.5) or v1.6.
     #[arg(long, value_enum, default_value_t = LayoutArg::Classic)]
-    layout: LayoutArg,
+    pub(crate) layout: LayoutArg,
     /// The webhook's cluster tenant ID (used when a ServiceAccount has no tenant-id annotation).
     #[arg(long = "tenant-id", value_name = "GUID")]
-    tenant_id: Option<String>,
+    pub(crate) tenant_id: Option<String>,
     /// AZURE_AUTHORITY_HOST to inject [default: https://login.microsoftonline.com/].
     #[arg(long = "authority-host", value_name = "URL")]
-    authority_host: Option<String>,
+    pub(crate) authority_host: Option<String>,
 }
 
 #[derive(Args)]
@@ -129,7 +133,7 @@ struct LintArgs {
 }
 
 /// Repeating `--allowed-client-ids` for one namespace adds to its list.
-fn merge_allowed(entries: Vec<(String, Vec<String>)>) -> Vec<(String, Vec<String>)> {
+pub(crate) fn merge_allowed(entries: Vec<(String, Vec<String>)>) -> Vec<(String, Vec<String>)> {
     let mut merged: Vec<(String, Vec<String>)> = Vec::new();
     for (namespace, ids) in entries {
         match merged.iter_mut().find(|(n, _)| *n == namespace) {
@@ -140,7 +144,7 @@ fn merge_allowed(entries: Vec<(String, Vec<String>)>) -> Vec<(String, Vec<String
     merged
 }
 
-fn parse_allowed(text: &str) -> Result<(String, Vec<String>), String> {
+pub(crate) fn parse_allowed(text: &str) -> Result<(String, Vec<String>), String> {
     let (namespace, ids) = text.split_once('=').ok_or("expected NAMESPACE=GUID[,GUID...]")?;
     // `ns=` stays an empty list and `ns=a,,b` keeps its empty entry: the core
     // refuses both, naming the flag.
@@ -336,6 +340,7 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Command::Generate(args) => generate::run(*args),
         Command::Migrate(args) => migrate::run(args),
+        Command::Audit(args) => audit::run(*args),
         Command::Rules { output } => {
             let rules = Core::new()?.rules()?;
             let text = match output {

@@ -53,6 +53,23 @@ fn option_error(e: wi_core::options::OptionError) -> wit::OptionError {
     wit::OptionError { field: e.field, message: e.message }
 }
 
+fn lint_options(options: wit::LintOptions) -> Result<wi_core::LintOptions, wit::LintFailure> {
+    let options = wi_core::LintOptions {
+        issuer: options.issuer,
+        layout: layout(options.layout),
+        tenant_id: options.tenant_id,
+        authority_host: options.authority_host,
+        default_namespace: options.default_namespace,
+        allowed_client_ids: options.allowed_client_ids.into_iter().collect(),
+    };
+    wi_core::options::check_lint_options(&options).map_err(|e| wit::LintFailure::Options(option_error(e)))?;
+    Ok(options)
+}
+
+fn finding(f: wi_core::Finding) -> wit::Finding {
+    wit::Finding { rule: f.rule.into(), severity: severity(f.severity), message: f.message, fix: f.fix, at: location(f.at) }
+}
+
 impl wit::Guest for Component {
     fn rules() -> Vec<wit::RuleDoc> {
         wi_core::RULES
@@ -68,26 +85,38 @@ impl wit::Guest for Component {
     }
 
     fn lint(input: Vec<wit::SourceFile>, options: wit::LintOptions) -> Result<Vec<wit::Finding>, wit::LintFailure> {
-        let options = wi_core::LintOptions {
-            issuer: options.issuer,
-            layout: layout(options.layout),
-            tenant_id: options.tenant_id,
-            authority_host: options.authority_host,
-            default_namespace: options.default_namespace,
-            allowed_client_ids: options.allowed_client_ids.into_iter().collect(),
-        };
-        wi_core::options::check_lint_options(&options).map_err(|e| wit::LintFailure::Options(option_error(e)))?;
+        let options = lint_options(options)?;
         let findings = wi_core::lint(&files(input), &options).map_err(|e| wit::LintFailure::Input(input_errors(e)))?;
-        Ok(findings
-            .into_iter()
-            .map(|f| wit::Finding {
-                rule: f.rule.into(),
-                severity: severity(f.severity),
-                message: f.message,
-                fix: f.fix,
-                at: location(f.at),
-            })
-            .collect())
+        Ok(findings.into_iter().map(finding).collect())
+    }
+
+    fn audit(input: Vec<wit::SourceFile>, options: wit::LintOptions) -> Result<wit::AuditReport, wit::LintFailure> {
+        let options = lint_options(options)?;
+        let audit = wi_core::audit::audit(&files(input), &options).map_err(|e| wit::LintFailure::Input(input_errors(e)))?;
+        Ok(wit::AuditReport {
+            issuer: audit.issuer,
+            objects: audit.objects,
+            service_accounts: audit
+                .service_accounts
+                .into_iter()
+                .map(|s| wit::AuditedServiceAccount { at: location(s.at), client_id: s.client_id, tenant_id: s.tenant_id, workloads: s.workloads })
+                .collect(),
+            credentials: audit
+                .credentials
+                .into_iter()
+                .map(|c| wit::AuditedCredential {
+                    at: location(c.at),
+                    identity: c.identity,
+                    name: c.name,
+                    issuer: c.issuer,
+                    subject: c.subject,
+                    this_cluster: c.this_cluster,
+                    service_account_found: c.service_account_found,
+                })
+                .collect(),
+            leftovers: audit.leftovers.into_iter().map(|l| wit::Leftover { at: location(l.at), what: l.what }).collect(),
+            findings: audit.findings.into_iter().map(finding).collect(),
+        })
     }
 
     fn mutate(input: Vec<wit::SourceFile>, options: wit::MutateOptions) -> Result<Vec<wit::MutatedObject>, wit::MutateFailure> {

@@ -6,6 +6,8 @@
 //! Extism plugin) hand it text and options and render what it returns.
 
 pub mod admission;
+#[cfg(feature = "yaml")]
+pub mod audit;
 pub mod consumers;
 #[cfg(feature = "explain")]
 pub mod explain;
@@ -72,7 +74,13 @@ pub struct Finding {
 #[cfg(feature = "yaml")]
 pub fn lint(files: &[SourceFile], options: &LintOptions) -> Result<Vec<Finding>, Vec<InputError>> {
     let objects = objects::load(files, &options.default_namespace)?;
-    let mut findings: Vec<Finding> = rules::run(&objects, options)
+    Ok(lint_objects(&objects, options))
+}
+
+/// [`lint`] over objects already loaded.
+#[cfg(feature = "yaml")]
+pub(crate) fn lint_objects(objects: &[Object], options: &LintOptions) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = rules::run(objects, options)
         .into_iter()
         .map(|f| Finding {
             rule: f.rule,
@@ -85,7 +93,7 @@ pub fn lint(files: &[SourceFile], options: &LintOptions) -> Result<Vec<Finding>,
     // By file name, so the report does not depend on argument order.
     findings.sort_by(|a, b| (&a.at.file, a.at.line, a.rule, &a.message).cmp(&(&b.at.file, b.at.line, b.rule, &b.message)));
     findings.dedup();
-    Ok(findings)
+    findings
 }
 
 /// An input object after mutation, with the RFC 6902 patch that produced it

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::generate::text::bash;
 use crate::generate::{aso, default_fic_name, hashed_fic_name};
-use crate::objects::{Inventory, Object, PodView, Role, at};
+use crate::objects::{Inventory, Object, PodView, Role, at, controller};
 use crate::options::OptionError;
 use crate::render::yaml_stream;
 use crate::rules::issuer_problem;
@@ -518,13 +518,6 @@ fn plan(inventory: &Inventory, issuer: String, options: &MigrateOptions) -> Migr
 
 pub fn subject(namespace: &str, service_account: &str) -> String {
     format!("system:serviceaccount:{namespace}:{service_account}")
-}
-
-/// The kind and name of the controller that owns an object, if any.
-fn controller(object: &Object) -> Option<(&str, &str)> {
-    let owners = at(&object.doc.value, "/metadata/ownerReferences")?.as_array()?;
-    let owner = owners.iter().find(|o| o.get("controller").and_then(Value::as_bool) == Some(true))?;
-    Some((owner.get("kind")?.as_str()?, owner.get("name")?.as_str()?))
 }
 
 /// Fields the API server sets: a dump's object written back without them

@@ -505,6 +505,13 @@ impl<'a> Inventory<'a> {
     }
 }
 
+/// The kind and name of the controller that owns an object, if any.
+pub fn controller(object: &Object) -> Option<(&str, &str)> {
+    let owners = at(&object.doc.value, "/metadata/ownerReferences")?.as_array()?;
+    let owner = owners.iter().find(|o| o.get("controller").and_then(Value::as_bool) == Some(true))?;
+    Some((owner.get("kind")?.as_str()?, owner.get("name")?.as_str()?))
+}
+
 /// Annotation of a ServiceAccount object as a string, if present.
 pub fn object_annotation<'a>(o: &'a Object, key: &str) -> Option<&'a Value> {
     o.doc.value.get("metadata")?.get("annotations")?.get(key)
