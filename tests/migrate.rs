@@ -144,3 +144,42 @@ fn bad_input_exits_2_and_writes_nothing() {
     assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 1);
     assert_eq!(std::fs::read_to_string(out_dir.join("workloads.yaml")).unwrap(), "mine\n");
 }
+
+/// What a hostile review found: names that could never exist (one with a
+/// newline would have ended a line of the script), an identity that
+/// aad-pod-identity serves in its own namespace only, and a class that
+/// still asks NMI for the token.
+#[test]
+fn names_namespaced_identities_and_pod_identity_classes() {
+    let identity = |annotations: &str| {
+        format!(
+            "apiVersion: aadpodidentity.k8s.io/v1\nkind: AzureIdentity\nmetadata:\n  name: id\n  namespace: platform\n{annotations}spec:\n  type: 0\n  clientID: 11111111-1111-4111-8111-111111111111\n  resourceID: /subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id\n---\napiVersion: aadpodidentity.k8s.io/v1\nkind: AzureIdentityBinding\nmetadata:\n  name: b\n  namespace: platform\nspec:\n  azureIdentity: id\n  selector: s\n---\n"
+        )
+    };
+    let pod = |namespace: &str, sa: &str, extra: &str| {
+        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: {namespace}\n  labels:\n    aadpodidbinding: s\nspec:\n  serviceAccountName: {sa}\n  containers:\n  - name: c\n    image: nginx\n{extra}---\n")
+    };
+    let run = |text: String| run_cli(&["migrate", "-f", "-", "--issuer", ISSUER, "--format", "json"], Some(text.as_bytes()));
+
+    let out = run(identity("") + &pod("platform", "\"sa\\ntouch /tmp/pwned #\"", ""));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("<stdin>:28: error: Pod platform/p: ServiceAccount \"sa\\ntouch /tmp/pwned #\" is not a valid Kubernetes name"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+
+    // Cross-namespace use: served by default, not when the identity says namespaced.
+    let out = run(identity("") + &pod("apps", "web", ""));
+    assert_eq!(out.status.code(), Some(0));
+    let out = run(identity("  annotations:\n    aadpodidentity.k8s.io/Behavior: namespaced\n") + &pod("apps", "web", ""));
+    assert_eq!(out.status.code(), Some(1));
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["credentials"], serde_json::json!([]));
+    assert!(plan["manual"][0]["message"].as_str().unwrap().contains("no AzureIdentityBinding with selector \"s\""));
+
+    let class = "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nmetadata:\n  name: kv\n  namespace: platform\nspec:\n  provider: azure\n  parameters:\n    usePodIdentity: \"true\"\n    keyvaultName: kv\n    tenantID: 72f988bf-86f1-41af-91ab-2d7cd011db47\n---\n";
+    let volume = "  volumes:\n  - name: kv\n    csi:\n      driver: secrets-store.csi.k8s.io\n      volumeAttributes:\n        secretProviderClass: kv\n";
+    let out = run(identity("") + class + &pod("platform", "web", volume));
+    assert_eq!(out.status.code(), Some(1));
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(plan["manual"][0]["message"].as_str().unwrap().contains("mounts SecretProviderClass kv with `usePodIdentity: \"true\"`"), "{plan:#}");
+    assert_eq!(plan["changes"], serde_json::json!([]));
+}

@@ -94,6 +94,9 @@ pub enum MigrateFailure {
     Options(OptionError),
 }
 
+/// On an `AzureIdentity`: match pods of its own namespace only.
+const NAMESPACED_ANNOTATION: &str = "aadpodidentity.k8s.io/Behavior";
+
 /// An `AzureIdentity`.
 struct PodIdentity<'a> {
     object: &'a Object,
@@ -131,7 +134,9 @@ impl IdentityId {
                     && p.eq_ignore_ascii_case("providers")
                     && provider.eq_ignore_ascii_case("Microsoft.ManagedIdentity")
                     && t.eq_ignore_ascii_case("userAssignedIdentities")
-                    && [sub, rg, name].iter().all(|v| !v.is_empty()) =>
+                    // Azure's own name rules (resource groups also allow
+                    // `.` and parentheses): nothing a script could misread.
+                    && [sub, rg, name].iter().all(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '(' | ')'))) =>
             {
                 Some(IdentityId { subscription: sub.to_string(), resource_group: rg.to_string(), name: name.to_string() })
             }
@@ -144,8 +149,39 @@ impl IdentityId {
 pub fn migrate(files: &[SourceFile], options: &MigrateOptions) -> Result<Migration, MigrateFailure> {
     let objects = crate::objects::load(files, &options.default_namespace).map_err(MigrateFailure::Input)?;
     let inventory = Inventory::new(&objects);
+    invalid_names(&inventory).map_err(MigrateFailure::Input)?;
     let issuer = issuer(&inventory, options).map_err(MigrateFailure::Options)?;
     Ok(plan(&inventory, issuer, options))
+}
+
+/// Names migrate writes into YAML, scripts and subjects: the namespace and
+/// ServiceAccount of every labelled workload must be what the API server
+/// accepts, or the plan would target objects that cannot exist (and a
+/// newline in a name would end a line of the script).
+fn invalid_names(inventory: &Inventory) -> Result<(), Vec<InputError>> {
+    let mut errors = Vec::new();
+    for pod in inventory.pods().filter(|p| p.label(AAD_POD_IDENTITY_LABEL).is_some()) {
+        let object = pod.object;
+        let mut refuse = |pointer: String, what: &str, value: &str, rule: &str| {
+            errors.push(InputError {
+                file: object.file.clone(),
+                line: object.doc.line_of(&pointer),
+                column: 0,
+                message: format!("{}: {what} {value:?} is not a valid Kubernetes name ({rule})", describe(object)),
+            });
+        };
+        if !is_dns_label(&object.namespace) {
+            refuse("/metadata/namespace".into(), "namespace", &object.namespace, "a DNS label: lower-case letters, digits and `-`");
+        }
+        let sa = pod.service_account();
+        if !is_dns_subdomain(sa) {
+            refuse(pod.spec_pointer("/serviceAccountName"), "ServiceAccount", sa, "a DNS subdomain: lower-case letters, digits, `-` and `.`");
+        }
+        if !object.name.is_empty() && !is_dns_subdomain(&object.name) {
+            refuse("/metadata/name".into(), "name", &object.name, "a DNS subdomain: lower-case letters, digits, `-` and `.`");
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 
 fn issuer(inventory: &Inventory, options: &MigrateOptions) -> Result<String, OptionError> {
@@ -263,12 +299,21 @@ fn plan(inventory: &Inventory, issuer: String, options: &MigrateOptions) -> Migr
     // Which namespaces use each binding: one used from several is a
     // decision about who may use the identity, not a mechanical change.
     let mut binding_namespaces: BTreeMap<usize, BTreeSet<&str>> = BTreeMap::new();
+    // An identity annotated `aadpodidentity.k8s.io/Behavior: namespaced`
+    // serves pods of its own namespace only, whatever mode NMI runs in.
+    let namespaced = |b: &Binding| {
+        identities.iter().any(|i| {
+            i.object.name == b.identity
+                && i.object.namespace == b.object.namespace
+                && crate::objects::object_annotation(i.object, NAMESPACED_ANNOTATION).and_then(Value::as_str) == Some("namespaced")
+        })
+    };
     let matches = |legacy: &Legacy| -> Vec<&Binding> {
         let same: Vec<&Binding> = bindings.iter().filter(|b| b.selector == legacy.selector && b.object.namespace == legacy.pod.object.namespace).collect();
         // aad-pod-identity matches across namespaces unless it runs with
         // --forceNamespaced; a binding in the pod's own namespace is the
         // one that mode would pick.
-        if same.is_empty() { bindings.iter().filter(|b| b.selector == legacy.selector).collect() } else { same }
+        if same.is_empty() { bindings.iter().filter(|b| b.selector == legacy.selector && !namespaced(b)).collect() } else { same }
     };
     for (l, _) in &legacy {
         for b in matches(l) {
@@ -354,6 +399,20 @@ fn plan(inventory: &Inventory, issuer: String, options: &MigrateOptions) -> Migr
             refuse(format!("{id_name}'s resourceID {resource_id:?} is not a user-assigned identity's resource ID"));
             continue;
         };
+        let pod_identity_classes: Vec<&str> = crate::consumers::mounted_classes(&l.pod)
+            .into_iter()
+            .filter(|(_, class, _)| {
+                objects.iter().filter_map(crate::consumers::ProviderClass::of).any(|c| c.name() == *class && c.object.namespace == object.namespace && c.flag("usePodIdentity"))
+            })
+            .map(|(_, class, _)| class)
+            .collect();
+        if !pod_identity_classes.is_empty() {
+            refuse(format!(
+                "mounts SecretProviderClass {} with `usePodIdentity: \"true\"`, which stops working with the label: set its `usePodIdentity: \"false\"` and `clientID: {client_id}` in the same change (WI052), then migrate again",
+                crate::rules::listed(&pod_identity_classes)
+            ));
+            continue;
+        }
         if l.pod.service_account() == DEFAULT_SERVICE_ACCOUNT {
             refuse(format!(
                 "runs as its namespace's `default` ServiceAccount: federating that would give {} to every pod in {} without its own; create a ServiceAccount for it (such as `{}`), set `serviceAccountName`, then migrate again",
@@ -471,6 +530,11 @@ fn plan(inventory: &Inventory, issuer: String, options: &MigrateOptions) -> Migr
         }
         let ops = patch::diff(&object.doc.value, &value);
         strip_server_fields(&mut value);
+        // An object that took its namespace from `-n` gets it written, so
+        // `kubectl apply` puts it beside its ServiceAccount.
+        if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.insert("namespace".into(), json!(object.namespace));
+        }
         workloads.push(value);
         changes.push(WorkloadChange { at: location(object, ""), service_account: pod.service_account().to_string(), client_id: r.client_id.to_string(), patch: ops });
     }
@@ -578,7 +642,7 @@ fn artifacts(issuer: &str, service_accounts: &[Value], credentials: &[PlannedCre
     out.push(Artifact { file_name: SERVICE_ACCOUNTS_FILE.into(), content: yaml });
 
     let mut sh = String::from("#!/usr/bin/env bash\n# Federated credentials for Workload ID: written by `kubectl wi migrate`.\n");
-    sh.push_str("# One per identity and ServiceAccount, created one after another (Azure refuses\n# concurrent credential writes on one identity); an existing one is left alone.\n");
+    sh.push_str("# One per identity and ServiceAccount, created one after another (Azure refuses\n# concurrent credential writes on one identity). One that exists is left alone;\n# one of the same name for another subject stops the script.\n");
     sh.push_str("set -euo pipefail\n\n");
     sh.push_str(&format!("ISSUER={}\n", bash(issuer)));
     for c in &to_create {
@@ -592,10 +656,16 @@ fn artifacts(issuer: &str, service_accounts: &[Value], credentials: &[PlannedCre
         );
         let subject = bash(&c.subject);
         sh.push_str(&format!("\n# {}/{} -> {}\n", c.namespace, c.service_account, id.name));
-        sh.push_str(&format!(
-            "if [ \"$(az identity federated-credential show {fic} --query \"join(' ', [issuer, subject])\" --output tsv 2>/dev/null || true)\" != \"$ISSUER \"{subject} ]; then\n"
-        ));
+        sh.push_str(&format!("EXISTING=\"$(az identity federated-credential show {fic} --query \"join(' ', [issuer, subject])\" --output tsv 2>/dev/null || true)\"\n"));
+        sh.push_str("if [ -z \"$EXISTING\" ]; then\n");
         sh.push_str(&format!("  az identity federated-credential create {fic} --issuer \"$ISSUER\" --subject {subject} --audiences {TOKEN_EXCHANGE_AUDIENCE} --output none\n"));
+        // A credential of this name for another subject belongs to someone
+        // else (an earlier migration): replacing it would cut them off.
+        sh.push_str(&format!("elif [ \"$EXISTING\" != \"$ISSUER \"{subject} ]; then\n"));
+        sh.push_str(&format!(
+            "  echo {} >&2\n  exit 1\n",
+            bash(&format!("error: identity {} already has a federated credential named {} for another issuer or subject; rename this one in the script", id.name, c.name))
+        ));
         sh.push_str("fi\n");
     }
     out.push(Artifact { file_name: AZ_FILE.into(), content: sh });
@@ -608,7 +678,7 @@ fn artifacts(issuer: &str, service_accounts: &[Value], credentials: &[PlannedCre
     aso_yaml.push_str(&yaml_stream(&aso_objects));
     out.push(Artifact { file_name: ASO_FILE.into(), content: aso_yaml });
 
-    let mut w = String::from("# The workloads with their pods opted in to Workload ID and the aadpodidbinding\n# label removed: written by `kubectl wi migrate`. Apply after the ServiceAccounts\n# and credentials; a bare Pod must be recreated (kubectl replace --force).\n");
+    let mut w = String::from("# The workloads with their pods opted in to Workload ID and the aadpodidbinding\n# label removed: written by `kubectl wi migrate`. Apply after the ServiceAccounts\n# and credentials. A bare Pod or a Job cannot change its pod template in place:\n# recreate those (kubectl replace --force -f workloads.yaml).\n");
     w.push_str(&yaml_stream(workloads));
     out.push(Artifact { file_name: WORKLOADS_FILE.into(), content: w });
     out

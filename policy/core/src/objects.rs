@@ -199,6 +199,14 @@ fn classify(file: &str, doc: Document, default_namespace: &str) -> Result<Object
             return Err(error("/metadata", format!("field `metadata` is {}, not an object", describe(meta))));
         }
     }
+    // A name or namespace that is not a string would silently become the
+    // default namespace (or no name) in every rule: the API server refuses it.
+    for field in ["name", "generateName", "namespace"] {
+        let pointer = format!("/metadata/{field}");
+        if let Some(v) = at(&doc.value, &pointer).filter(|v| !v.is_string() && !v.is_null()) {
+            return Err(error(&pointer, format!("field `metadata.{field}` is {}, not a string", describe(v))));
+        }
+    }
     let api_version = str_at(&doc.value, "/apiVersion").unwrap_or("").to_string();
     let group = group_of(&api_version);
     let name = str_at(&doc.value, "/metadata/name")
@@ -240,6 +248,12 @@ fn classify(file: &str, doc: Document, default_namespace: &str) -> Result<Object
                 if !v.is_object() {
                     return Err(error(&pointer, format!("field `{}` is {}, not an object", dotted(&pointer), describe(v))));
                 }
+            }
+        }
+        for field in ["serviceAccountName", "serviceAccount"] {
+            let pointer = format!("{template}/spec/{field}");
+            if let Some(v) = at(&doc.value, &pointer).filter(|v| !v.is_string() && !v.is_null()) {
+                return Err(error(&pointer, format!("field `{}` is {}, not a string", dotted(&pointer), describe(v))));
             }
         }
         for field in ["initContainers", "containers"] {

@@ -3,6 +3,22 @@
 //! everything that shows rules (CLI, README, SARIF, browser) reads it.
 
 use crate::objects::{Inventory, Object};
+
+/// A rule's documentation. Builds that never show it (the browser page, the
+/// Kubewarden policy: both print only codes and messages) leave it out
+/// with the `rule-docs` feature, as their size is a goal.
+#[cfg(feature = "rule-docs")]
+macro_rules! rule_doc {
+    ($text:expr) => {
+        $text
+    };
+}
+#[cfg(not(feature = "rule-docs"))]
+macro_rules! rule_doc {
+    ($text:expr) => {
+        ""
+    };
+}
 use crate::wellknown::Layout;
 
 mod wi001_use_label_value;

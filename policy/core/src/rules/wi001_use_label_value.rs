@@ -8,7 +8,7 @@ pub const RULE: Rule = Rule {
     name: "use-label-not-true",
     severity: Severity::Error,
     summary: "Pod label `azure.workload.identity/use` is present but not the string \"true\"",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Checks the `azure.workload.identity/use` label on pods and pod templates and
 reports any value other than the string `"true"`.
 
@@ -31,7 +31,7 @@ metadata:
   labels:
     azure.workload.identity/use: "true"
 ```
-"#,
+"#),
     check,
 };
 

@@ -7,7 +7,7 @@ pub const RULE: Rule = Rule {
     name: "opt-in-misplaced",
     severity: Severity::Error,
     summary: "Opt-in `azure.workload.identity/use` written as a pod annotation, or only on the ServiceAccount",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Reports `azure.workload.identity/use` written as a pod *annotation*, and pods
 that lack the label while their ServiceAccount carries it.
 
@@ -31,7 +31,7 @@ metadata:
   labels:
     azure.workload.identity/use: "true"
 ```
-"#,
+"#),
     check,
 };
 

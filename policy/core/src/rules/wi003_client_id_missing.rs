@@ -7,7 +7,7 @@ pub const RULE: Rule = Rule {
     name: "client-id-missing",
     severity: Severity::Error,
     summary: "Opted-in pod's ServiceAccount has no `azure.workload.identity/client-id` annotation",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 For every opted-in pod whose ServiceAccount is among the inputs, checks that
 the ServiceAccount has an `azure.workload.identity/client-id` annotation
 (an empty or malformed one is reported by WI005).
@@ -32,7 +32,7 @@ metadata:
   annotations:
     azure.workload.identity/client-id: "00000000-0000-0000-0000-000000000000"
 ```
-"#,
+"#),
     check,
 };
 

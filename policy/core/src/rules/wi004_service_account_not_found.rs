@@ -5,7 +5,7 @@ pub const RULE: Rule = Rule {
     name: "service-account-not-found",
     severity: Severity::Warning,
     summary: "Opted-in pod's ServiceAccount is not in the inputs",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Reports opted-in pods whose ServiceAccount (`default` when
 `serviceAccountName` is unset) is not among the linted manifests.
 
@@ -24,7 +24,7 @@ spec:
 ## Use instead
 Lint the ServiceAccount with the workload (`kubectl wi lint -f app/ -f sa.yaml`),
 or create it in the same namespace.
-"#,
+"#),
     check,
 };
 

@@ -8,7 +8,7 @@ pub const RULE: Rule = Rule {
     name: "id-not-guid",
     severity: Severity::Error,
     summary: "client-id or tenant-id annotation is not a GUID",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Checks that `azure.workload.identity/client-id` and
 `azure.workload.identity/tenant-id` on ServiceAccounts are GUIDs, with no
 whitespace, quotes or unexpanded shell variables. Placeholders left from a
@@ -32,7 +32,7 @@ annotations:
 annotations:
   azure.workload.identity/client-id: "00000000-0000-0000-0000-000000000000"
 ```
-"#,
+"#),
     check,
 };
 

@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     name: "token-expiration-invalid",
     severity: Severity::Error,
     summary: "`service-account-token-expiration` is not an integer in 3600..=86400",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Checks `azure.workload.identity/service-account-token-expiration` on pods,
 pod templates and ServiceAccounts: it must be an integer number of seconds
 from 3600 to 86400.
@@ -29,7 +29,7 @@ annotations:
 annotations:
   azure.workload.identity/service-account-token-expiration: "3600"
 ```
-"#,
+"#),
     check,
 };
 

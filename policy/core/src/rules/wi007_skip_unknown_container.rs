@@ -8,7 +8,7 @@ pub const RULE: Rule = Rule {
     name: "skip-containers-unknown",
     severity: Severity::Warning,
     summary: "`skip-containers` names a container the pod does not have",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Compares the `;`-separated names in `azure.workload.identity/skip-containers`
 with the pod's containers and init containers.
 
@@ -27,7 +27,7 @@ annotations:
 annotations:
   azure.workload.identity/skip-containers: "istio-proxy;log-shipper"
 ```
-"#,
+"#),
     check,
 };
 

@@ -6,7 +6,7 @@ pub const RULE: Rule = Rule {
     name: "proxy-with-host-network",
     severity: Severity::Error,
     summary: "`inject-proxy-sidecar` on a pod with `hostNetwork: true`",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Reports pods that ask for the migration proxy sidecar
 (`azure.workload.identity/inject-proxy-sidecar`) while using the host network.
 
@@ -27,7 +27,7 @@ spec:
 ## Use instead
 Drop `hostNetwork`, or drop the proxy and use an SDK that supports workload
 identity natively.
-"#,
+"#),
     check,
 };
 

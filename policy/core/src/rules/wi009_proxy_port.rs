@@ -6,7 +6,7 @@ pub const RULE: Rule = Rule {
     name: "proxy-port-invalid",
     severity: Severity::Error,
     summary: "`proxy-sidecar-port` is not a valid port",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Checks `azure.workload.identity/proxy-sidecar-port`: it must be an integer
 from 1 to 65535.
 
@@ -25,7 +25,7 @@ annotations:
 annotations:
   azure.workload.identity/proxy-sidecar-port: "8000"
 ```
-"#,
+"#),
     check,
 };
 

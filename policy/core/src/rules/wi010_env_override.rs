@@ -9,7 +9,7 @@ pub const RULE: Rule = Rule {
     name: "env-overrides-injection",
     severity: Severity::Error,
     summary: "A container sets an `AZURE_*` variable to a value other than what the webhook would inject",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 In opted-in pods, compares `AZURE_CLIENT_ID`, `AZURE_TENANT_ID`,
 `AZURE_FEDERATED_TOKEN_FILE` and `AZURE_AUTHORITY_HOST` set by a container
 with what the webhook would inject (from the ServiceAccount, `--tenant-id`,
@@ -29,7 +29,7 @@ env:
 
 ## Use instead
 Remove the variable and let the webhook inject it.
-"#,
+"#),
     check,
 };
 

@@ -7,7 +7,7 @@ pub const RULE: Rule = Rule {
     name: "aad-pod-identity-in-use",
     severity: Severity::Warning,
     summary: "aad-pod-identity is in use (`aadpodidbinding` label or its CRD objects)",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Reports pods labelled `aadpodidbinding` and `AzureIdentity`,
 `AzureIdentityBinding` and `AzurePodIdentityException` objects.
 
@@ -31,7 +31,7 @@ metadata:
   labels:
     azure.workload.identity/use: "true"
 ```
-"#,
+"#),
     check,
 };
 

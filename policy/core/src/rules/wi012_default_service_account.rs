@@ -6,7 +6,7 @@ pub const RULE: Rule = Rule {
     name: "default-service-account",
     severity: Severity::Warning,
     summary: "Opted-in pod runs as the `default` ServiceAccount",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Reports opted-in pods that run as the namespace's `default` ServiceAccount,
 explicitly or because `serviceAccountName` is unset.
 
@@ -25,7 +25,7 @@ spec:
 spec:
   serviceAccountName: backend-identity
 ```
-"#,
+"#),
     check,
 };
 

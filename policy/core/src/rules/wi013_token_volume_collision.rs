@@ -8,7 +8,7 @@ pub const RULE: Rule = Rule {
     name: "token-volume-collision",
     severity: Severity::Error,
     summary: "A volume or mount collides with the injected token volume or path",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 In opted-in pods, reports volumes that use the name the webhook gives its
 token volume, and mounts that use its mount path (or sit under it) with
 another volume.
@@ -29,7 +29,7 @@ volumeMounts:
 ## Use instead
 Mount your own volumes elsewhere, and let the webhook own
 `/var/run/secrets/azure/tokens` (v1.0–v1.5) or `/var/run/secrets/azure/wi` (v1.6).
-"#,
+"#),
     check,
 };
 

@@ -7,7 +7,7 @@ pub const RULE: Rule = Rule {
     name: "opt-in-on-workload",
     severity: Severity::Error,
     summary: "Opt-in label `azure.workload.identity/use` on a workload's own metadata, not on its pod template",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Reports `azure.workload.identity/use` in the `metadata.labels` of a
 Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job or
 CronJob (and a CronJob's job template) when the pod template does not carry
@@ -42,7 +42,7 @@ spec:
         app: backend
         azure.workload.identity/use: "true"
 ```
-"#,
+"#),
     check,
 };
 

@@ -6,7 +6,7 @@ pub const RULE: Rule = Rule {
     name: "fic-subject-invalid",
     severity: Severity::Error,
     summary: "FIC subject is not exactly `system:serviceaccount:<namespace>:<name>`",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Checks that a federated identity credential's subject is exactly
 `system:serviceaccount:<namespace>:<serviceaccount>` with a valid namespace and
 ServiceAccount name, and nothing around it.
@@ -28,7 +28,7 @@ spec:
 spec:
   subject: system:serviceaccount:finance:backend-sa
 ```
-"#,
+"#),
     check,
 };
 

@@ -6,7 +6,7 @@ pub const RULE: Rule = Rule {
     name: "fic-issuer-invalid",
     severity: Severity::Error,
     summary: "FIC issuer is not a clean https URL, or an AKS issuer lacks its trailing `/`",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Checks a federated identity credential's issuer: an `https://` URL with a
 host, no whitespace, no query or fragment, at most 600 characters. An AKS
 issuer (`*.oic.prod-aks.azure.com`) without its trailing `/` is a warning.
@@ -28,7 +28,7 @@ spec:
 spec:
   issuer: https://eastus.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/11111111-1111-1111-1111-111111111111/
 ```
-"#,
+"#),
     check,
 };
 

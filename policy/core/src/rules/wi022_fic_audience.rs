@@ -8,7 +8,7 @@ pub const RULE: Rule = Rule {
     name: "fic-audience",
     severity: Severity::Error,
     summary: "FIC audiences are not exactly one value (error), or not `api://AzureADTokenExchange` (warning)",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Checks a federated identity credential's audiences: exactly one value, and
 that value `api://AzureADTokenExchange`.
 
@@ -29,7 +29,7 @@ spec:
   audiences:
   - api://AzureADTokenExchange
 ```
-"#,
+"#),
     check,
 };
 

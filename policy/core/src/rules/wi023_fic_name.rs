@@ -5,7 +5,7 @@ pub const RULE: Rule = Rule {
     name: "fic-name-invalid",
     severity: Severity::Error,
     summary: "FIC name is not 3..=120 of `[A-Za-z0-9_-]` starting alphanumeric",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Checks a federated identity credential's Azure name (ASO `spec.azureName`,
 else `metadata.name`; `name` in Azure CLI output): 3 to 120 characters of
 letters, digits, `-` and `_`, starting with a letter or digit.
@@ -25,7 +25,7 @@ metadata:
 metadata:
   name: fic-backend
 ```
-"#,
+"#),
     check,
 };
 

@@ -8,7 +8,7 @@ pub const RULE: Rule = Rule {
     name: "fic-limit",
     severity: Severity::Error,
     summary: "More than 20 FICs on one identity",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Counts the federated identity credentials attached to each managed identity.
 
 ## Why is this bad?
@@ -21,7 +21,7 @@ managed identity; the 21st is refused.
 ## Use instead
 Share one ServiceAccount between workloads that need the same identity, or
 spread them over several identities.
-"#,
+"#),
     check,
 };
 

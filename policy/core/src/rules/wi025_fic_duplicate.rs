@@ -7,7 +7,7 @@ pub const RULE: Rule = Rule {
     name: "fic-duplicate",
     severity: Severity::Error,
     summary: "Two FICs on one identity with the same issuer and subject",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Reports a federated identity credential whose issuer and subject repeat those
 of an earlier credential on the same identity.
 
@@ -21,7 +21,7 @@ Two credentials on `id-backend`, both for
 
 ## Use instead
 Keep one of them.
-"#,
+"#),
     check,
 };
 

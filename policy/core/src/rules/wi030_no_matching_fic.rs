@@ -11,7 +11,7 @@ pub const RULE: Rule = Rule {
     name: "no-matching-fic",
     severity: Severity::Error,
     summary: "Opted-in workload matches no FIC subject, or its FIC is on another identity: AADSTS70021",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 When the inputs contain federated identity credentials, checks that every
 opted-in workload's `system:serviceaccount:<namespace>:<serviceaccount>` is the
 subject of one of them. When managed identities are known too (ASO
@@ -32,7 +32,7 @@ subject `system:serviceaccount:default:backend-sa`.
 ## Use instead
 Make the credential's subject `system:serviceaccount:finance:backend-sa`, on the
 identity whose client ID annotates `backend-sa`.
-"#,
+"#),
     check,
 };
 

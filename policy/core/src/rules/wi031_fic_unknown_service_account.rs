@@ -5,7 +5,7 @@ pub const RULE: Rule = Rule {
     name: "fic-service-account-not-found",
     severity: Severity::Warning,
     summary: "FIC subject names a ServiceAccount that is not in the inputs",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Reports federated identity credentials whose well-formed subject names a
 ServiceAccount that is not among the linted manifests.
 
@@ -20,7 +20,7 @@ Subject `system:serviceaccount:finance:backend` while the ServiceAccount is
 
 ## Use instead
 Subject `system:serviceaccount:finance:backend-sa`.
-"#,
+"#),
     check,
 };
 

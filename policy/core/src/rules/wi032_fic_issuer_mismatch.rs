@@ -5,7 +5,7 @@ pub const RULE: Rule = Rule {
     name: "fic-issuer-mismatch",
     severity: Severity::Error,
     summary: "FIC issuer differs from `--issuer`",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 With `--issuer URL` (the cluster's OIDC issuer), reports federated identity
 credentials whose issuer is a different string.
 
@@ -20,7 +20,7 @@ credential for `https://westeurope.oic.prod-aks.azure.com/t/c/`.
 ## Use instead
 The issuer printed by `az aks show --query oidcIssuerProfile.issuerUrl -o tsv`
 for the cluster the workload runs on.
-"#,
+"#),
     check,
 };
 

@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     name: "client-id-not-allowed",
     severity: Severity::Error,
     summary: "ServiceAccount names a client ID its namespace is not allowed to use",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 With an allow-list of client IDs per namespace (`kubectl wi lint
 --allowed-client-ids NS=GUID,...`, Kubewarden setting `allowedClientIds`),
 reports ServiceAccounts whose
@@ -36,7 +36,7 @@ metadata:
 ## Use instead
 Use an identity allowed for the namespace, or ask the platform team to add
 yours to the allow-list.
-"#,
+"#),
     check,
 };
 

@@ -5,7 +5,7 @@ pub const RULE: Rule = Rule {
     name: "cluster-workload-identity-disabled",
     severity: Severity::Error,
     summary: "AKS cluster (`az aks show` output) lacks the OIDC issuer or workload identity",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Reads `az aks show -o json` output given to lint and reports a cluster whose
 `oidcIssuerProfile.enabled` or `securityProfile.workloadIdentity.enabled` is
 not `true`. When every such cluster in the inputs has one issuer, that
@@ -29,7 +29,7 @@ token request.
 ```sh
 az aks update --resource-group RG --name CLUSTER --enable-oidc-issuer --enable-workload-identity
 ```
-"#,
+"#),
     check,
 };
 

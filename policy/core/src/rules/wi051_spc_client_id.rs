@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     name: "spc-client-id-mismatch",
     severity: Severity::Error,
     summary: "Pod mounts an Azure SecretProviderClass whose `clientID` is not its ServiceAccount's client ID, or that has none",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 For every pod (or pod template) that mounts a Secrets Store CSI
 `SecretProviderClass` with `provider: azure` from the same namespace,
 compares the class's `parameters.clientID` with the
@@ -49,7 +49,7 @@ spec:
   parameters:
     clientID: "11111111-1111-4111-8111-111111111111"   # the ServiceAccount's client-id
 ```
-"#,
+"#),
     check,
 };
 
@@ -85,7 +85,17 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                         let Some(sa_client_id) = sa_client_id else {
                             continue;
                         };
-                        if client_id.eq_ignore_ascii_case(sa_client_id) {
+                        if client_id.trim() != client_id && client_id.trim().eq_ignore_ascii_case(sa_client_id.trim()) {
+                        out.push(Finding::new(
+                            &RULE,
+                            pod.index,
+                            format!("{pointer}/csi/volumeAttributes/secretProviderClass"),
+                            format!("mounts SecretProviderClass `{name}`{origin}, whose clientID {client_id:?} has surrounding whitespace: it names no identity as written"),
+                            format!("set the class's `parameters.clientID` to {:?}", client_id.trim()),
+                        ));
+                        continue;
+                    }
+                    if client_id.eq_ignore_ascii_case(sa_client_id) {
                             continue;
                         }
                         out.push(Finding::new(

@@ -6,7 +6,7 @@ pub const RULE: Rule = Rule {
     name: "spc-pod-identity",
     severity: Severity::Warning,
     summary: "Azure SecretProviderClass uses aad-pod-identity (`usePodIdentity: \"true\"`)",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Reports a Secrets Store CSI `SecretProviderClass` with `provider: azure` and
 `parameters.usePodIdentity` true (as Go's `strconv.ParseBool` reads it).
 
@@ -31,7 +31,7 @@ notice); the provider's identity access modes documentation.
     clientID: "11111111-1111-4111-8111-111111111111"   # the pod ServiceAccount's client-id
     keyvaultName: kv-shop
 ```
-"#,
+"#),
     check,
 };
 

@@ -9,12 +9,14 @@ pub const RULE: Rule = Rule {
     name: "consumer-tenant-id-invalid",
     severity: Severity::Error,
     summary: "Azure SecretProviderClass or external-secrets Key Vault store has a tenant ID that is not a GUID (or none)",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 Checks the tenant of a Secrets Store CSI `SecretProviderClass` with
 `provider: azure` (`parameters.tenantID`, or the deprecated `tenantId` it
 falls back to) and of an external-secrets `SecretStore`/`ClusterSecretStore`
-with `provider.azurekv` (`tenantId`): it must be a GUID. A class with
-neither key is reported too.
+with `provider.azurekv` (`tenantId`): it must be a GUID (or a verified domain name such as
+`contoso.onmicrosoft.com`, which Entra's authority URL also takes;
+surrounding spaces are trimmed by both providers). A class with neither
+key is reported too.
 
 ## Why is this bad?
 The token exchange goes to `login.microsoftonline.com/<tenant>`: a
@@ -35,7 +37,7 @@ tenant not found). The Azure provider refuses a class without a tenant:
   parameters:
     tenantID: "72f988bf-86f1-41af-91ab-2d7cd011db47"   # az account show --query tenantId -o tsv
 ```
-"#,
+"#),
     check,
 };
 
@@ -95,9 +97,11 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     }
 }
 
+/// Both providers trim the value and hand it to Entra's authority URL,
+/// which takes a tenant's GUID or one of its verified domain names.
 fn problem(value: &Value) -> Option<&'static str> {
-    match value.as_str() {
-        Some(s) => guid_problem(s),
-        None => Some("is not a string"),
-    }
+    let Some(s) = value.as_str() else { return Some("is not a string") };
+    let s = s.trim();
+    let domain = s.contains('.') && !s.starts_with('.') && !s.ends_with('.') && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if domain { None } else { guid_problem(s) }
 }

@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     name: "secret-store-service-account",
     severity: Severity::Error,
     summary: "external-secrets Key Vault store with `authType: WorkloadIdentity` whose ServiceAccount gives no (or two) client IDs or tenants",
-    doc: r#"## What it does
+    doc: rule_doc!(r#"## What it does
 For an external-secrets `SecretStore` or `ClusterSecretStore` with
 `provider.azurekv.authType: WorkloadIdentity` and a `serviceAccountRef`
 whose ServiceAccount is in the inputs, checks what external-secrets checks
@@ -50,7 +50,7 @@ metadata:
   annotations:
     azure.workload.identity/client-id: "11111111-1111-4111-8111-111111111111"
 ```
-"#,
+"#),
     check,
 };
 
