@@ -69,11 +69,9 @@ pub fn audit(files: &[SourceFile], options: &LintOptions) -> Result<Audit, Vec<I
     });
     let findings = crate::lint_objects(&objects, options);
     let inventory = Inventory::new(&objects);
-    let issuer = options.issuer.clone().or_else(|| {
-        let mut found: Vec<&str> = inventory.clusters().filter_map(|(_, c)| c.issuer.as_deref()).collect();
-        found.sort_unstable();
-        found.dedup();
-        (found.len() == 1).then(|| found[0].to_string())
+    let issuer = options.issuer.clone().or_else(|| match inventory.cluster_issuers()[..] {
+        [one] => Some(one.to_string()),
+        _ => None,
     });
     let at = |o: &Object| Location::of(o, "");
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);

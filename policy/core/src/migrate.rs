@@ -189,9 +189,7 @@ fn issuer(inventory: &Inventory, options: &MigrateOptions) -> Result<String, Opt
     let issuer = match &options.issuer {
         Some(issuer) => issuer.clone(),
         None => {
-            let mut found: Vec<&str> = inventory.clusters().filter_map(|(_, c)| c.issuer.as_deref()).collect();
-            found.sort_unstable();
-            found.dedup();
+            let found = inventory.cluster_issuers();
             match found[..] {
                 [one] => one.to_string(),
                 [] => return Err(refuse("is needed: the federated credentials' issuer (`az aks show --query oidcIssuerProfile.issuerUrl -o tsv`), or that `az aks show -o json` output among the inputs".into())),

@@ -511,6 +511,15 @@ impl<'a> Inventory<'a> {
         })
     }
 
+    /// The distinct issuers of the AKS clusters among the inputs (`az aks
+    /// show` output): one of them stands for `--issuer` when none is given.
+    pub fn cluster_issuers(&self) -> Vec<&'a str> {
+        let mut found: Vec<&str> = self.clusters().filter_map(|(_, c)| c.issuer.as_deref()).collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
     pub fn identities(&self) -> impl Iterator<Item = &'a Identity> + '_ {
         self.objects.iter().filter_map(|o| match &o.role {
             Role::Identity(id) => Some(id),

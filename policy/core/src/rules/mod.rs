@@ -193,10 +193,7 @@ pub fn run(objects: &[Object], options: &LintOptions) -> Vec<Finding> {
     let mut derived;
     let mut options = options;
     if options.issuer.is_none() {
-        let mut issuers: Vec<&str> = inventory.clusters().filter_map(|(_, c)| c.issuer.as_deref()).collect();
-        issuers.sort_unstable();
-        issuers.dedup();
-        if let [issuer] = issuers[..] {
+        if let [issuer] = inventory.cluster_issuers()[..] {
             derived = options.clone();
             derived.issuer = Some(issuer.to_string());
             options = &derived;
