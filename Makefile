@@ -52,15 +52,21 @@ WEB_TOOLS := target/tools/.web-tools
 $(WEB_TOOLS): .ci/web-tools tests/browser/package-lock.json bundles/web/package-lock.json policy/web/Cargo.toml
 	.ci/web-tools
 
+# Two modules from policy/web: the page's (generate, lint, mutate) and the
+# token pane's (explain), which the page loads only when it is first used.
+WASM_OPT_FLAGS := -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals --enable-reference-types --enable-multivalue
 web: $(WEB_TOOLS)
-	$(WASM_ENV) $(CARGO) build --profile web --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-web
 	rm -rf bundles/web/dist
 	mkdir -p bundles/web/dist
+	$(WASM_ENV) $(CARGO) build --profile web --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-web --no-default-features --features explain
+	target/tools/bin/wasm-bindgen --target web --no-typescript --out-dir bundles/web/dist --out-name wi_explain target/$(WASM_TARGET)/web/wi_web.wasm
+	$(WASM_ENV) $(CARGO) build --profile web --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-web
 	target/tools/bin/wasm-bindgen --target web --no-typescript --out-dir bundles/web/dist target/$(WASM_TARGET)/web/wi_web.wasm
-	bundles/web/node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals --enable-reference-types --enable-multivalue \
-		bundles/web/dist/wi_web_bg.wasm -o bundles/web/dist/wi_web_bg.wasm
+	for module in wi_web wi_explain; do \
+		bundles/web/node_modules/.bin/wasm-opt $(WASM_OPT_FLAGS) bundles/web/dist/$${module}_bg.wasm -o bundles/web/dist/$${module}_bg.wasm || exit 1; \
+		printf '%s: %s bytes, %s gzipped\n' $$module $$(wc -c < bundles/web/dist/$${module}_bg.wasm) $$(gzip -9c bundles/web/dist/$${module}_bg.wasm | wc -c); \
+	done
 	cp bundles/web/src/* bundles/web/dist/
-	@ls -l bundles/web/dist/wi_web_bg.wasm; gzip -9c bundles/web/dist/wi_web_bg.wasm | wc -c | sed 's/^/gzipped bytes: /'
 
 # Lint, then mutate, the bundled examples. Lint exits 1 because the
 # examples hold real mistakes on purpose.

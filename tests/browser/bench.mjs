@@ -1,6 +1,7 @@
 // `make bench`: the generator page in headless chromium. Prints JSON:
 // wasm size raw and gzipped, load to ready, one regeneration of all
-// outputs after a keystroke, and linting 1,000 pasted objects.
+// outputs after a keystroke, linting 1,000 pasted objects, and the token
+// pane's module (its size, and the first explanation, which loads it).
 import { readFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { execFileSync } from "node:child_process";
@@ -11,10 +12,12 @@ const site = await serveSite();
 const url = site.url;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const wasm = await readFile(join(root, "bundles/web/dist/wi_web_bg.wasm"));
+const explainWasm = await readFile(join(root, "bundles/web/dist/wi_explain_bg.wasm"));
+const token = await readFile(join(root, "tests/fixtures/explain/shop-web.jwt"), "utf8");
 const objects = execFileSync("python3", [join(root, "tests/bench/generate.py"), "1000"], { encoding: "utf8" });
 
 const browser = await launchChromium();
-const loads = [], regenerations = [], lints = [];
+const loads = [], regenerations = [], lints = [], firstExplanations = [];
 try {
   for (let i = 0; i < 7; i++) {
     const page = await browser.newPage();
@@ -22,6 +25,11 @@ try {
     await page.goto(url);
     await page.waitForSelector("body[data-ready=true]");
     loads.push(Date.now() - start);
+    // The token pane's first use: its module loads, then the token is explained.
+    const t = Date.now();
+    await page.fill('[name="token"]', token);
+    await page.waitForFunction(() => document.body.dataset.explaining === "false");
+    firstExplanations.push(Date.now() - t);
     await page.close();
   }
   const page = await browser.newPage();
@@ -56,4 +64,6 @@ console.log(JSON.stringify({
   loadMs: median(loads),
   regenerateMs: median(regenerations),
   lint1000Ms: median(lints),
+  explainWasmGzipBytes: gzipSync(explainWasm, { level: 9 }).length,
+  firstExplanationMs: median(firstExplanations),
 }));

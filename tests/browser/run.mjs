@@ -2,7 +2,7 @@
 // outputs, findings and mutation must equal what `kubectl wi` prints for
 // the same values; copy, download, a shared link and an accessibility
 // audit (axe-core) are checked as a user would meet them.
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import { launchChromium, root, serveSite } from "./serve.mjs";
@@ -121,6 +121,40 @@ try {
   await page.focus("#tab-terraform");
   await page.keyboard.press("ArrowRight");
   check(await page.evaluate(() => document.activeElement.id === "tab-yaml" && !document.getElementById("panel-yaml").hidden), "ArrowRight moves to the next tab");
+
+  // The token pane (its module loads on first use): the same text and exit
+  // status as `kubectl wi explain token token --fic credentials --now T`
+  // run on files of those names.
+  const scratch = join(root, "target/test-scratch/web");
+  await mkdir(scratch, { recursive: true });
+  const explained = () => page.waitForFunction(() => document.body.dataset.explaining === "false");
+  for (const [fics, now] of [["federated-credentials.json", "2026-11-18T11:30:00Z"], ["federated-credentials-wrong.json", "2027-01-01T00:00:00Z"]]) {
+    const token = await readFile(join(root, "tests/fixtures/explain/shop-web.jwt"), "utf8");
+    const credentials = await readFile(join(root, "tests/fixtures/explain", fics), "utf8");
+    await writeFile(join(scratch, "token"), token);
+    await writeFile(join(scratch, "credentials"), credentials);
+    let printed, exit = 0;
+    try { printed = execFileSync(cli, ["explain", "token", "token", "--fic", "credentials", "--now", now], { cwd: scratch, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }); } catch (e) { printed = e.stdout; exit = e.status; }
+    await page.fill('[name="now"]', now);
+    await page.fill('[name="credentials"]', credentials);
+    await page.fill('[name="token"]', token);
+    await explained();
+    const shown = await page.textContent('[data-output="token"]');
+    check(shown === printed && (await page.getAttribute('[data-output="token"]', "data-exit")) === String(exit), `token pane equals kubectl wi explain token with ${fics} (exit ${exit})`);
+  }
+  check(!decodeURIComponent(page.url()).includes("eyJ"), "the token is never put in the link");
+  await page.fill('[name="token"]', "not.a.jwt!");
+  await explained();
+  check((await page.textContent("#token-errors")).startsWith("token: ") && (await page.getAttribute('[data-output="token"]', "data-exit")) === "2", "a bad token is an error naming it (exit 2)");
+  await page.fill('[name="token"]', "");
+  await page.fill('[name="aadsts"]', "7002138");
+  await explained();
+  check((await page.textContent('[data-output="aadsts"]')) === kubectlWi(["explain", "7002138"]), "AADSTS explanation equals kubectl wi explain 7002138");
+  await page.fill('[name="aadsts"]', "AADSTS99999");
+  await explained();
+  check((await page.textContent("#aadsts-error")).includes("https://login.microsoftonline.com/error?code=99999"), "an unknown code points at Entra's lookup page");
+  await page.fill('[name="aadsts"]', "AADSTS700213");
+  await explained();
 
   // Accessibility audit.
   await page.addScriptTag({ path: join(root, "tests/browser/node_modules/axe-core/axe.min.js") });

@@ -1,6 +1,7 @@
-// The page only moves text between the form and the core (wi_web.wasm):
-// every value is checked and every file written by the same Rust code as
-// `kubectl wi generate`, `lint` and `mutate`.
+// The page only moves text between the form and the core (wi_web.wasm,
+// and wi_explain.wasm for the token pane): every value is checked and
+// every file written by the same Rust code as `kubectl wi generate`,
+// `lint`, `mutate` and `explain`.
 import init, { generate, lint, mutate } from "./wi_web.js";
 
 const FORMATS = [
@@ -155,6 +156,41 @@ function check() {
   }
 }
 
+// The token pane's module (wi_explain.wasm) loads when the pane is first
+// used, so the generator does not wait for it.
+let explainer;
+function explainModule() {
+  explainer ??= import("./wi_explain.js").then(async (m) => { await m.default(); return m; });
+  return explainer;
+}
+const tokenFields = ["token", "credentials", "now"].map((id) => document.getElementById(id));
+async function explainToken() {
+  const [token, credentials, now] = tokenFields.map((el) => el.value);
+  const out = document.querySelector('[data-output="token"]'), errors = document.getElementById("token-errors");
+  document.body.dataset.explaining = "true";
+  if (token.trim() === "") {
+    out.textContent = ""; errors.textContent = ""; delete out.dataset.exit;
+  } else {
+    const answer = JSON.parse((await explainModule()).explainToken(token, credentials, now, Date.now() / 1000));
+    // As the CLI: input errors name the source and line, nothing else is shown.
+    errors.textContent = (answer.errors || []).map((e) => `${e.file}${e.line ? `:${e.line}` : ""}: ${e.message}`).join("\n");
+    out.textContent = answer.text ?? "";
+    out.dataset.exit = String(answer.errors ? 2 : answer.exit);
+  }
+  for (const el of tokenFields) el.setAttribute("aria-invalid", errors.textContent ? "true" : "false");
+  document.body.dataset.explaining = "false";
+}
+async function explainCode() {
+  const code = document.getElementById("aadsts").value.trim();
+  const out = document.querySelector('[data-output="aadsts"]'), error = document.getElementById("aadsts-error");
+  document.body.dataset.explaining = "true";
+  const answer = code === "" ? {} : JSON.parse((await explainModule()).explainAadsts(code));
+  out.textContent = answer.text ?? "";
+  error.textContent = answer.error ?? "";
+  document.getElementById("aadsts").setAttribute("aria-invalid", answer.error ? "true" : "false");
+  document.body.dataset.explaining = "false";
+}
+
 // Checking a large paste takes a while: wait until typing pauses.
 let pending;
 function checkSoon() {
@@ -179,6 +215,8 @@ function save() {
     notice.textContent = "";
     if (manifests.value !== "") params.set("manifests", manifests.value);
   }
+  const code = document.getElementById("aadsts").value;
+  if (code !== "") params.set("aadsts", code);
   history.replaceState(null, "", `#${params}`);
 }
 function restore() {
@@ -193,6 +231,7 @@ function restore() {
   for (let i = 0; i < Math.max(roles.length, scopes.length); i++) addRole([roles[i], scopes[i]]);
   for (const el of form.querySelectorAll("input")) if (el.value !== "") touched.add(el.name);
   manifests.value = params.get("manifests") ?? "";
+  document.getElementById("aadsts").value = params.get("aadsts") ?? "";
 }
 
 function download(name, text, type = "text/plain") {
@@ -285,5 +324,8 @@ regenerate();
 check();
 form.addEventListener("input", (e) => { touched.add(e.target.name); regenerate(); save(); });
 manifests.addEventListener("input", checkSoon);
-window.addEventListener("hashchange", () => { restore(); regenerate(); check(); });
+for (const el of tokenFields) el.addEventListener("input", explainToken);
+document.getElementById("aadsts").addEventListener("input", () => { explainCode(); save(); });
+if (document.getElementById("aadsts").value !== "") await explainCode();
+window.addEventListener("hashchange", () => { restore(); regenerate(); check(); explainCode(); });
 document.body.dataset.ready = "true";

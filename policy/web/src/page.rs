@@ -1,0 +1,83 @@
+//! The generator page's exports: generate, lint, mutate, the rule catalogue.
+
+use serde_json::{Value, json};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wi_core::generate::{self, Request};
+use wi_core::{LintOptions, MutateOptions, SourceFile};
+
+fn generate_errors(errors: Vec<generate::GenerateError>) -> Value {
+    json!({"errors": errors.into_iter().map(|e| json!({"field": e.field, "file": e.file, "line": e.line, "message": e.message})).collect::<Vec<_>>()})
+}
+
+/// `{"artifacts": [{format, fileName, content}], "notes": [...]}` or
+/// `{"errors": [{field, file, line, message}]}` for one spec (the form's
+/// values, camelCase as `--spec` takes them) and one format name (or `all`).
+#[wasm_bindgen]
+pub fn generate(spec_json: &str, format: &str) -> String {
+    let request = match Request::from_text(None, None, spec_json, &[format.to_string()]) {
+        Ok(r) => r,
+        Err(e) => return generate_errors(e).to_string(),
+    };
+    match generate::generate(&request) {
+        Ok(g) => json!({
+            "artifacts": g.artifacts.iter().map(|a| json!({"format": a.format.name(), "fileName": a.file_name, "content": a.content})).collect::<Vec<_>>(),
+            "notes": g.notes,
+        })
+        .to_string(),
+        Err(e) => generate_errors(e).to_string(),
+    }
+}
+
+fn input_errors(errors: Vec<wi_core::InputError>) -> Value {
+    json!({"inputErrors": errors.into_iter().map(|e| json!({"file": e.file, "line": e.line, "column": e.column, "message": e.message})).collect::<Vec<_>>()})
+}
+
+/// The findings `kubectl wi lint -o json` reports for one pasted text:
+/// `{"findings": [...]}` or `{"inputErrors": [...]}`.
+#[wasm_bindgen]
+pub fn lint(name: &str, content: &str) -> String {
+    let files = [SourceFile { name: name.into(), content: content.into() }];
+    let options = LintOptions { default_namespace: "default".into(), ..Default::default() };
+    match wi_core::lint(&files, &options) {
+        Ok(findings) => json!({
+            "findings": findings.iter().map(|f| json!({
+                "rule": f.rule,
+                "severity": f.severity.as_str(),
+                "message": f.message,
+                "fix": f.fix,
+                "file": f.at.file,
+                "line": f.at.line,
+                "kind": f.at.kind,
+                "namespace": f.at.namespace,
+                "name": f.at.name,
+            })).collect::<Vec<_>>(),
+        })
+        .to_string(),
+        Err(e) => input_errors(e).to_string(),
+    }
+}
+
+/// The pasted objects as the webhook would mutate them, as the YAML
+/// `kubectl wi mutate` prints: `{"yaml": "..."}`, `{"inputErrors": [...]}`
+/// or `{"refusals": [{line, message}]}`.
+#[wasm_bindgen]
+pub fn mutate(name: &str, content: &str) -> String {
+    let files = [SourceFile { name: name.into(), content: content.into() }];
+    let options = MutateOptions { default_namespace: "default".into(), ..Default::default() };
+    match wi_core::mutate(&files, &options) {
+        Ok(objects) => {
+            let values: Vec<Value> = objects.into_iter().map(|o| o.object).collect();
+            json!({"yaml": wi_core::render::yaml_stream(&values)}).to_string()
+        }
+        Err(wi_core::MutateFailure::Input(e)) => input_errors(e).to_string(),
+        Err(wi_core::MutateFailure::Mutation(e)) => {
+            json!({"refusals": e.into_iter().map(|e| json!({"line": e.at.line, "message": e.message})).collect::<Vec<_>>()}).to_string()
+        }
+    }
+}
+
+/// The rule catalogue: `[{code, name, severity, summary}]`.
+#[wasm_bindgen]
+pub fn rules() -> String {
+    Value::Array(wi_core::RULES.iter().map(|r| json!({"code": r.code, "name": r.name, "severity": r.severity.as_str(), "summary": r.summary})).collect()).to_string()
+}
