@@ -19,7 +19,7 @@ KUBECTL_WI := target/release/kubectl-wi
 TEST_PACKAGES := -p kubectl-wi -p wi-conformance -p wi-core
 PREFIX ?= /usr/local
 
-.PHONY: setup component build policy web run test install bench clean readme-rules
+.PHONY: setup component build policy web extism run test install bench clean readme-rules
 
 setup:
 	.ci/setup
@@ -45,6 +45,13 @@ policy:
 		target/kubewarden/policy.wasm -m bundles/kubewarden/metadata.yml -u README.md -o target/kubewarden/annotated-policy.wasm
 	@ls -l target/kubewarden/policy.wasm target/kubewarden/annotated-policy.wasm
 
+
+# The Extism plugin: the core for any Extism host (no WASI).
+extism:
+	$(WASM_ENV) $(CARGO) build --profile wasm --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-extism
+	mkdir -p bundles/extism
+	cp $(WASM_DIR)/wi_extism.wasm bundles/extism/wi_policy_extism.wasm
+	@ls -l bundles/extism/wi_policy_extism.wasm
 
 # The browser generator: the core through wasm-bindgen, size-optimized,
 # with the page's sources, in bundles/web/dist (any static file server).
@@ -90,7 +97,7 @@ VENV := target/venv
 $(VENV)/.requirements: tests/outside/requirements.txt .ci/python-venv
 	.ci/python-venv
 
-test: build policy web $(VENV)/.requirements
+test: build policy web extism $(VENV)/.requirements
 	$(CARGO_ENV) CARGO=$(CARGO) .ci/check-one-build
 	KUBECTL=$(CURDIR)/$(VENV)/bin/kubectl $(CARGO_ENV) $(CARGO) test --release $(TEST_PACKAGES) --no-fail-fast
 	KUBECTL_WI=$(KUBECTL_WI) $(VENV)/bin/python -m pytest -q tests/outside
@@ -100,7 +107,7 @@ install: build
 	install -D -m 0755 $(KUBECTL_WI) $(DESTDIR)$(PREFIX)/bin/kubectl-wi
 	$(DESTDIR)$(PREFIX)/bin/kubectl-wi precompile
 
-bench: build policy web $(VENV)/.requirements
+bench: build policy web extism $(VENV)/.requirements
 	$(CARGO_ENV) $(CARGO) build --release $(TEST_PACKAGES) --bin wi-bench-native --bin wi-bench-policy
 	$(WASM_ENV) $(CARGO) build --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-kubewarden
 	UNOPTIMIZED_POLICY=target/$(WASM_TARGET)/debug/wi_kubewarden.wasm tests/bench/run.sh

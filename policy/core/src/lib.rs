@@ -96,6 +96,27 @@ pub(crate) fn lint_objects(objects: &[Object], options: &LintOptions) -> Vec<Fin
     findings
 }
 
+/// The report `kubectl wi lint -o json` prints: every finding with its
+/// location, and the counts by severity. Faces that answer in JSON (the
+/// Extism plugin, the browser page) return exactly this.
+pub fn lint_json(findings: &[Finding]) -> Value {
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    serde_json::json!({
+        "findings": findings.iter().map(|f| serde_json::json!({
+            "rule": f.rule,
+            "severity": f.severity.as_str(),
+            "message": f.message,
+            "fix": f.fix,
+            "file": f.at.file,
+            "line": f.at.line,
+            "kind": f.at.kind,
+            "namespace": f.at.namespace,
+            "name": f.at.name,
+        })).collect::<Vec<_>>(),
+        "summary": {"errors": count(Severity::Error), "warnings": count(Severity::Warning), "infos": count(Severity::Info)},
+    })
+}
+
 /// An input object after mutation, with the RFC 6902 patch that produced it
 /// from the original (empty when the webhook would not touch it).
 #[derive(Debug, Clone)]

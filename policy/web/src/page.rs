@@ -32,27 +32,14 @@ fn input_errors(errors: Vec<wi_core::InputError>) -> Value {
     json!({"inputErrors": errors.into_iter().map(|e| json!({"file": e.file, "line": e.line, "column": e.column, "message": e.message})).collect::<Vec<_>>()})
 }
 
-/// The findings `kubectl wi lint -o json` reports for one pasted text:
-/// `{"findings": [...]}` or `{"inputErrors": [...]}`.
+/// What `kubectl wi lint -o json` prints for one pasted text
+/// (`{"findings": [...], "summary": {...}}`), or `{"inputErrors": [...]}`.
 #[wasm_bindgen]
 pub fn lint(name: &str, content: &str) -> String {
     let files = [SourceFile { name: name.into(), content: content.into() }];
     let options = LintOptions { default_namespace: "default".into(), ..Default::default() };
     match wi_core::lint(&files, &options) {
-        Ok(findings) => json!({
-            "findings": findings.iter().map(|f| json!({
-                "rule": f.rule,
-                "severity": f.severity.as_str(),
-                "message": f.message,
-                "fix": f.fix,
-                "file": f.at.file,
-                "line": f.at.line,
-                "kind": f.at.kind,
-                "namespace": f.at.namespace,
-                "name": f.at.name,
-            })).collect::<Vec<_>>(),
-        })
-        .to_string(),
+        Ok(findings) => wi_core::lint_json(&findings).to_string(),
         Err(e) => input_errors(e).to_string(),
     }
 }

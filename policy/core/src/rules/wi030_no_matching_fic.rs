@@ -46,6 +46,13 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     if cx.inventory.federated_credentials().next().is_none() {
         return;
     }
+    // Subjects by their lower-case form, for the case-only near miss: one
+    // lookup per pod, not a scan of every subject (10,000 pods and 10,000
+    // credentials would be 10^8 comparisons).
+    let mut by_folded_subject: HashMap<String, Vec<&str>> = HashMap::new();
+    for subject in by_subject.keys() {
+        by_folded_subject.entry(subject.to_ascii_lowercase()).or_default().push(subject);
+    }
     // One identity can be in the inputs twice (an ASO object and `az
     // identity list` output): compare Azure names, never input order.
     let azure_name_of_key: HashMap<&str, &str> = cx.inventory.identities().map(|i| (i.key.as_str(), i.azure_name.as_str())).collect();
@@ -72,7 +79,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         if matching.is_empty() {
             // Entra compares subjects case-sensitively: a credential that
             // differs only in letter case is named, with its own error.
-            let mut case_only: Vec<&str> = by_subject.keys().copied().filter(|s| s.eq_ignore_ascii_case(&subject)).collect();
+            let mut case_only: Vec<&str> = by_folded_subject.get(&subject.to_ascii_lowercase()).cloned().unwrap_or_default();
             case_only.sort_unstable();
             let message = match case_only.first() {
                 Some(near) => format!(
