@@ -153,6 +153,17 @@ try {
   await page.fill('[name="aadsts"]', "AADSTS99999");
   await explained();
   check((await page.textContent("#aadsts-error")).includes("https://login.microsoftonline.com/error?code=99999"), "an unknown code points at Entra's lookup page");
+  // A token pasted into the code field by mistake stays out of the link.
+  await page.fill('[name="aadsts"]', (await readFile(join(root, "tests/fixtures/explain/shop-web.jwt"), "utf8")).trim());
+  await explained();
+  check(!decodeURIComponent(page.url()).includes("eyJ"), "a token in the code field is not put in the link either");
+  // Spaces are not "now" (as `--now " "` is refused); only the field named is invalid.
+  await page.fill('[name="now"]', "   ");
+  await page.fill('[name="token"]', (await readFile(join(root, "tests/fixtures/explain/shop-web.jwt"), "utf8")));
+  await explained();
+  check((await page.getAttribute('[data-output="token"]', "data-exit")) === "2" && (await page.getAttribute('[name="now"]', "aria-invalid")) === "true" && (await page.getAttribute('[name="token"]', "aria-invalid")) === "false", "a blank time is an error on the time field alone");
+  await page.fill('[name="now"]', "");
+  await page.fill('[name="token"]', "");
   await page.fill('[name="aadsts"]', "AADSTS700213");
   await explained();
 

@@ -121,6 +121,10 @@ def test_generate_equals_the_cli(plugin, cli):
         ("explain", {"topic": "AADSTS99999"}, "https://login.microsoftonline.com/error?code=99999"),
         ("explain", {"topic": "token", "token": {"path": "t", "content": "x" * (10 << 20)}}, "t"),
         ("generate", {"spec": {"name": 5}}, "kubectl wi: error:"),
+        ("explain", {"topic": "WI999"}, 'kubectl wi: error: no rule "WI999"'),
+        ("explain", {"topic": "WI003", "now": "2026-01-01T00:00:00Z"}, "go with `explain token` only"),
+        # No clock in the plugin: the host must say when.
+        ("explain", {"topic": "token", "token": {"path": "t", "content": "a.b.c"}}, "needs `now`"),
     ],
 )
 def test_bad_input_is_an_error_with_the_cli_message(plugin, name, payload, message):
@@ -129,3 +133,15 @@ def test_bad_input_is_an_error_with_the_cli_message(plugin, name, payload, messa
     assert message in str(error.value)
     # The plugin is still usable after an error.
     assert call(plugin, "lint", {"files": []})["summary"] == {"errors": 0, "warnings": 0, "infos": 0}
+
+
+def test_a_path_given_twice_counts_once_as_in_the_cli(plugin, cli):
+    path = FIXTURES / "mutate" / "classic-basic.yaml"
+    rel = str(path.relative_to(wi_outside.REPO))
+    args = fixture_args(path)
+    twice = request(path, args)
+    twice["files"] = twice["files"] * 2
+    printed = run_cli(cli, ["mutate", "-f", rel, "-f", rel, "-o", "json", *args])
+    assert call(plugin, "mutate", twice) == json.loads(printed.stdout)
+    # `rules` takes any input, bytes that are not UTF-8 included.
+    assert len(json.loads(bytes(plugin.call("rules", b"\xff\xfe")).decode())) == len(json.loads(run_cli(cli, ["rules", "-o", "json"]).stdout))

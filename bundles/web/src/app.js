@@ -167,17 +167,20 @@ const tokenFields = ["token", "credentials", "now"].map((id) => document.getElem
 async function explainToken() {
   const [token, credentials, now] = tokenFields.map((el) => el.value);
   const out = document.querySelector('[data-output="token"]'), errors = document.getElementById("token-errors");
+  const invalid = new Set();
   document.body.dataset.explaining = "true";
   if (token.trim() === "") {
     out.textContent = ""; errors.textContent = ""; delete out.dataset.exit;
   } else {
     const answer = JSON.parse((await explainModule()).explainToken(token, credentials, now, Date.now() / 1000));
-    // As the CLI: input errors name the source and line, nothing else is shown.
-    errors.textContent = (answer.errors || []).map((e) => `${e.file}${e.line ? `:${e.line}` : ""}: ${e.message}`).join("\n");
+    // As the CLI prints them: `SOURCE[:LINE[:COL]]: error: MESSAGE`.
+    errors.textContent = (answer.errors || []).map((e) => `${e.file}${e.line ? `:${e.line}${e.column ? `:${e.column}` : ""}` : ""}: error: ${e.message}`).join("\n");
     out.textContent = answer.text ?? "";
     out.dataset.exit = String(answer.errors ? 2 : answer.exit);
+    // Only the fields an error names are marked invalid (`--now` is the time field).
+    for (const e of answer.errors || []) invalid.add(e.file === "--now" ? "now" : e.file);
   }
-  for (const el of tokenFields) el.setAttribute("aria-invalid", errors.textContent ? "true" : "false");
+  for (const el of tokenFields) el.setAttribute("aria-invalid", invalid.has(el.id) ? "true" : "false");
   document.body.dataset.explaining = "false";
 }
 async function explainCode() {
@@ -215,8 +218,10 @@ function save() {
     notice.textContent = "";
     if (manifests.value !== "") params.set("manifests", manifests.value);
   }
+  // Only something shaped like an Entra code goes in the link: a token
+  // pasted into the wrong field must not end up in shared URLs.
   const code = document.getElementById("aadsts").value;
-  if (code !== "") params.set("aadsts", code);
+  if (/^\s*(aadsts)?\s*\d{1,12}\s*$/i.test(code)) params.set("aadsts", code);
   history.replaceState(null, "", `#${params}`);
 }
 function restore() {

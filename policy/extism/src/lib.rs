@@ -101,8 +101,11 @@ fn parse<T: serde::de::DeserializeOwned>(input: &str) -> FnResult<T> {
     serde_json::from_str(input).or_else(|e| fail(format!("kubectl wi: error: the plugin's input: {e}"), EXIT_INPUT))
 }
 
+/// As the CLI reads each file once however often it is named, a path
+/// given twice counts once (the first content).
 fn files(files: Vec<File>) -> Vec<SourceFile> {
-    files.into_iter().map(|f| SourceFile { name: f.path, content: f.content }).collect()
+    let mut seen = std::collections::HashSet::new();
+    files.into_iter().filter(|f| seen.insert(f.path.clone())).map(|f| SourceFile { name: f.path, content: f.content }).collect()
 }
 
 /// `PATH[:LINE[:COL]]: error: MESSAGE`, as the CLI prints input errors.
@@ -209,7 +212,7 @@ fn rule_json(r: &wi_core::Rule) -> Value {
 }
 
 #[plugin_fn]
-pub fn rules(_input: String) -> FnResult<String> {
+pub fn rules(_input: Vec<u8>) -> FnResult<String> {
     Ok(Value::Array(wi_core::RULES.iter().map(rule_json).collect()).to_string())
 }
 
@@ -222,7 +225,15 @@ pub fn rules(_input: String) -> FnResult<String> {
 pub fn explain(input: String) -> FnResult<String> {
     let request: ExplainRequest = parse(&input)?;
     let topic = request.topic.trim();
+    let token_fields = request.token.is_some() || !request.credentials.is_empty() || request.jwks.is_some() || request.now.is_some();
+    if topic != "token" && token_fields {
+        return fail("kubectl wi: error: a file, --fic, --jwks and --now go with `explain token` only", EXIT_INPUT);
+    }
     if topic == "token" {
+        // The plugin has no clock: the host gives the time to judge at.
+        if request.now.is_none() && request.clock.is_none() {
+            return fail("kubectl wi: error: `explain token` needs `now` (RFC 3339) or `clock` (the host's Unix seconds): the plugin has no clock", EXIT_INPUT);
+        }
         let Some(token) = request.token else {
             return fail("kubectl wi: error: `explain token` needs the token file (or `-` for standard input)", EXIT_INPUT);
         };
@@ -238,12 +249,21 @@ pub fn explain(input: String) -> FnResult<String> {
             Err(errors) => input_errors(errors),
         };
     }
-    if let Some(rule) = wi_core::rules::find(topic) {
-        return Ok(rule_json(rule).to_string());
+    // As the CLI tells the topics apart: `AADSTS…` or digits is an Entra
+    // code, anything else a rule.
+    let aadsts = topic.len() > 6 && topic[..6].eq_ignore_ascii_case("AADSTS") || !topic.is_empty() && topic.bytes().all(|b| b.is_ascii_digit());
+    if aadsts {
+        return match wi_core::explain::aadsts::find(topic) {
+            Ok(entry) => Ok(json!({"code": entry.code, "text": wi_core::explain::aadsts::render(entry)}).to_string()),
+            Err(message) => fail(format!("kubectl wi: error: {message}"), EXIT_INPUT),
+        };
     }
-    match wi_core::explain::aadsts::find(topic) {
-        Ok(entry) => Ok(json!({"code": entry.code, "text": wi_core::explain::aadsts::render(entry)}).to_string()),
-        Err(message) => fail(format!("kubectl wi: error: {message}"), EXIT_INPUT),
+    match wi_core::rules::find(topic) {
+        Some(rule) => Ok(rule_json(rule).to_string()),
+        None => fail(
+            format!("kubectl wi: error: no rule {topic:?}; `kubectl wi rules` lists them (or explain an AADSTS code, or `token FILE`)"),
+            EXIT_INPUT,
+        ),
     }
 }
 

@@ -9,7 +9,7 @@ use wi_core::SourceFile;
 /// list` JSON or ASO YAML; empty for none), the sources named `token` and
 /// `credentials`, judged at `now` (RFC 3339; empty: `clock_seconds`, the
 /// page's clock): `{"text", "report", "exit"}` as the CLI prints and exits,
-/// or `{"errors": [{file, line, message}]}` (the CLI's exit 2).
+/// or `{"errors": [{file, line, column, message}]}` (the CLI's exit 2).
 #[wasm_bindgen(js_name = explainToken)]
 pub fn explain_token(token: &str, credentials: &str, now: &str, clock_seconds: f64) -> String {
     let request = wi_core::explain::token::Request {
@@ -20,12 +20,13 @@ pub fn explain_token(token: &str, credentials: &str, now: &str, clock_seconds: f
             vec![SourceFile { name: "credentials".into(), content: credentials.into() }]
         },
         jwks: None,
-        now: (!now.trim().is_empty()).then(|| now.to_string()),
+        // Only an empty field means "now": spaces are a bad time, as `--now " "` is.
+        now: (!now.is_empty()).then(|| now.to_string()),
         clock: clock_seconds as i64,
     };
     match wi_core::explain::token::explain(&request) {
         Ok(report) => json!({"text": report.text, "report": report.json, "exit": report.exit}),
-        Err(errors) => json!({"errors": errors.into_iter().map(|e| json!({"file": e.file, "line": e.line, "message": e.message})).collect::<Vec<_>>()}),
+        Err(errors) => json!({"errors": errors.into_iter().map(|e| json!({"file": e.file, "line": e.line, "column": e.column, "message": e.message})).collect::<Vec<_>>()}),
     }
     .to_string()
 }

@@ -366,9 +366,11 @@ fn verify(token: &Token, jwks: &SourceFile) -> Result<Signature, Vec<InputError>
     }
     let b64 = |v: Option<&Value>| v.and_then(Value::as_str).and_then(|s| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.trim_end_matches('=')).ok());
     let kid = token.claims.key_id.as_deref();
+    // How messages name the key: its id quoted, or that the token names none.
+    let key_name = kid.map_or_else(|| "(the token names no key id)".to_string(), |k| format!("{k:?}"));
     let candidates: Vec<&Value> = keys.iter().filter(|k| k.get("kty").and_then(Value::as_str) == Some("RSA") && (kid.is_none() || k.get("kid").and_then(Value::as_str) == kid)).collect();
     if candidates.is_empty() {
-        return Ok(Err(format!("no RSA key with id {kid:?} in {} ({} keys): keys rotated since the token was issued?", jwks.name, keys.len())));
+        return Ok(Err(format!("no RSA key with id {key_name} in {} ({} keys): keys rotated since the token was issued?", jwks.name, keys.len())));
     }
     let signature = RsaSignature::try_from(token.signature.as_slice()).map_err(|e| vec![error(&jwks.name, format!("signature is malformed: {e}"))])?;
     for key in candidates {
@@ -378,7 +380,7 @@ fn verify(token: &Token, jwks: &SourceFile) -> Result<Signature, Vec<InputError>
             return Ok(Ok(format!("verified with key {} of {}", key.get("kid").and_then(Value::as_str).unwrap_or("(no id)"), jwks.name)));
         }
     }
-    Ok(Err(format!("does not verify with key {kid:?} of {}", jwks.name)))
+    Ok(Err(format!("does not verify with key {key_name} of {}", jwks.name)))
 }
 
 #[cfg(not(feature = "jwks"))]
