@@ -129,3 +129,22 @@ fn no_kubectl_an_unreachable_cluster_and_bad_flags_exit_2() {
         assert!(out.stdout.is_empty(), "{args:?}");
     }
 }
+
+/// Only a workload controller takes its pods' place: a pod owned by a kind
+/// lint does not read (an Argo Rollout) is judged itself.
+#[test]
+fn pods_of_controllers_lint_does_not_read_are_judged() {
+    let calls = scratch("rollout.calls");
+    let dump = scratch("rollout.yaml");
+    std::fs::write(
+        &dump,
+        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: web\n  namespace: shop\n---\n\
+apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-1\n  namespace: shop\n  labels:\n    azure.workload.identity/use: \"true\"\n  ownerReferences:\n  - apiVersion: argoproj.io/v1alpha1\n    kind: Rollout\n    name: web\n    uid: 1\n    controller: true\nspec:\n  serviceAccountName: web\n  containers:\n  - name: c\n    image: nginx\n---\n\
+apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n  namespace: shop\n",
+    )
+    .unwrap();
+    let out = run(&["audit", "--from-file", dump.to_str().unwrap(), "--issuer", "https://example.com/", "-o", "json"], false, &calls);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    assert!(rules.contains(&"WI003"), "{report:#}");
+}

@@ -59,14 +59,11 @@ const AAD_POD_IDENTITY_IMAGES: [&str; 2] = ["aad-pod-identity/nmi", "aad-pod-ide
 pub fn audit(files: &[SourceFile], options: &LintOptions) -> Result<Audit, Vec<InputError>> {
     let mut objects = crate::objects::load(files, &options.default_namespace)?;
     // A pod of a ReplicaSet of a Deployment is written once, in the
-    // Deployment's template: objects whose controller is among the inputs
-    // are judged there, not once per replica.
-    let present: std::collections::BTreeSet<(String, String, String)> =
-        objects.iter().map(|o| (o.namespace.clone(), o.kind.clone(), o.name.clone())).collect();
-    objects.retain(|o| match crate::objects::controller(o) {
-        Some((kind, name)) => !present.contains(&(o.namespace.clone(), kind.to_string(), name.to_string())),
-        None => true,
-    });
+    // Deployment's template: objects whose controlling workload is among
+    // the inputs are judged there, not once per replica.
+    let written_elsewhere: Vec<bool> = crate::objects::controllers(&objects).iter().map(|c| c.is_some_and(|c| c.in_inputs)).collect();
+    let mut elsewhere = written_elsewhere.into_iter();
+    objects.retain(|_| !elsewhere.next().unwrap_or(false));
     let findings = crate::lint_objects(&objects, options);
     let inventory = Inventory::new(&objects);
     let issuer = options.issuer.clone().or_else(|| match inventory.cluster_issuers()[..] {

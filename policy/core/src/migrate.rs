@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::generate::text::bash;
 use crate::generate::{aso, default_fic_name, hashed_fic_name};
-use crate::objects::{Inventory, Object, PodView, Role, at, controller};
+use crate::objects::{Controller, Inventory, Object, PodView, Role, at, controllers};
 use crate::options::OptionError;
 use crate::render::yaml_stream;
 use crate::rules::issuer_problem;
@@ -205,10 +205,6 @@ fn issuer(inventory: &Inventory, options: &MigrateOptions) -> Result<String, Opt
     }
 }
 
-fn location(object: &Object, pointer: &str) -> Location {
-    Location::of(object, pointer)
-}
-
 fn describe(object: &Object) -> String {
     format!("{} {}/{}", object.kind, object.namespace, object.name)
 }
@@ -228,9 +224,8 @@ fn plan(inventory: &Inventory, issuer: String, options: &MigrateOptions) -> Migr
     let aad = |o: &Object, kind: &str| o.role == Role::AadPodIdentity && o.kind == kind;
     let identities: Vec<PodIdentity> = objects
         .iter()
-        .enumerate()
-        .filter(|(_, o)| aad(o, "AzureIdentity"))
-        .map(|(_, object)| PodIdentity {
+        .filter(|o| aad(o, "AzureIdentity"))
+        .map(|object| PodIdentity {
             object,
             // The CRD's `type` is an integer; hand-written files sometimes quote it.
             kind: match at(&object.doc.value, "/spec/type") {
@@ -258,11 +253,7 @@ fn plan(inventory: &Inventory, issuer: String, options: &MigrateOptions) -> Migr
     // Workloads labelled for aad-pod-identity, except those a controller in
     // the inputs manages: the change belongs to the controller (a pod's
     // `serviceAccountName` cannot even be changed).
-    let present: BTreeSet<(&str, &str, &str)> = objects
-        .iter()
-        .filter(|o| matches!(o.role, Role::Workload { .. }))
-        .map(|o| (o.namespace.as_str(), o.kind.as_str(), o.name.as_str()))
-        .collect();
+    let controllers = controllers(objects);
     let mut manual = Vec::new();
     let mut legacy = Vec::new();
     for pod in inventory.pods() {
@@ -270,16 +261,16 @@ fn plan(inventory: &Inventory, issuer: String, options: &MigrateOptions) -> Migr
         let object = pod.object;
         let Some(selector) = selector.as_str() else {
             manual.push(ManualStep {
-                at: location(object, &pod.meta_pointer("labels", AAD_POD_IDENTITY_LABEL)),
+                at: Location::of(object, &pod.meta_pointer("labels", AAD_POD_IDENTITY_LABEL)),
                 message: format!("{}: label `{AAD_POD_IDENTITY_LABEL}` is not a string", describe(object)),
             });
             continue;
         };
-        match controller(object) {
-            Some((kind, name)) if present.contains(&(object.namespace.as_str(), kind, name)) => continue,
-            Some((kind, name)) => {
+        match controllers[pod.index] {
+            Some(Controller { in_inputs: true, .. }) => continue,
+            Some(Controller { kind, name, .. }) => {
                 manual.push(ManualStep {
-                    at: location(object, ""),
+                    at: Location::of(object, ""),
                     message: format!(
                         "{} is managed by {kind} {name}, which is not among the inputs: make the change there (give its manifest or `kubectl get {} -n {} -o json` to migrate)",
                         describe(object),
@@ -331,7 +322,7 @@ fn plan(inventory: &Inventory, issuer: String, options: &MigrateOptions) -> Migr
     let mut resolved: Vec<Resolved> = Vec::new();
     for (l, change) in &legacy {
         let object = l.pod.object;
-        let label_at = location(object, &l.pod.meta_pointer("labels", AAD_POD_IDENTITY_LABEL));
+        let label_at = Location::of(object, &l.pod.meta_pointer("labels", AAD_POD_IDENTITY_LABEL));
         let mut refuse = |message: String| manual.push(ManualStep { at: label_at.clone(), message: format!("{}: {message}", describe(object)) });
         let found = matches(l);
         let binding = match found[..] {
@@ -439,7 +430,7 @@ fn plan(inventory: &Inventory, issuer: String, options: &MigrateOptions) -> Migr
             .and_then(Value::as_str)
             .filter(|id| !id.is_empty() && !id.eq_ignore_ascii_case(r.client_id));
         let object = r.legacy.pod.object;
-        let at = location(object, &r.legacy.pod.spec_pointer("/serviceAccountName"));
+        let at = Location::of(object, &r.legacy.pod.spec_pointer("/serviceAccountName"));
         if ids.len() > 1 {
             let ids: Vec<&str> = ids.iter().copied().collect();
             manual.push(ManualStep {
@@ -494,7 +485,7 @@ fn plan(inventory: &Inventory, issuer: String, options: &MigrateOptions) -> Migr
     for (id, count) in per_identity.iter().filter(|(_, n)| **n > MAX_FICS_PER_IDENTITY) {
         if let Some(r) = resolved.iter().find(|r| r.resource_id == *id) {
             manual.push(ManualStep {
-                at: location(r.identity.object, ""),
+                at: Location::of(r.identity.object, ""),
                 message: format!("identity {id} would need {count} federated credentials; Entra allows {MAX_FICS_PER_IDENTITY} per identity (WI024): split the workloads over more identities"),
             });
         }
@@ -534,7 +525,7 @@ fn plan(inventory: &Inventory, issuer: String, options: &MigrateOptions) -> Migr
             meta.insert("namespace".into(), json!(object.namespace));
         }
         workloads.push(value);
-        changes.push(WorkloadChange { at: location(object, ""), service_account: pod.service_account().to_string(), client_id: r.client_id.to_string(), patch: ops });
+        changes.push(WorkloadChange { at: Location::of(object, ""), service_account: pod.service_account().to_string(), client_id: r.client_id.to_string(), patch: ops });
     }
 
     // The ServiceAccounts, each with its identity's client ID.

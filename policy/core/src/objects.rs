@@ -529,10 +529,36 @@ impl<'a> Inventory<'a> {
 }
 
 /// The kind and name of the controller that owns an object, if any.
-pub fn controller(object: &Object) -> Option<(&str, &str)> {
+fn controller(object: &Object) -> Option<(&str, &str)> {
     let owners = at(&object.doc.value, "/metadata/ownerReferences")?.as_array()?;
     let owner = owners.iter().find(|o| o.get("controller").and_then(Value::as_bool) == Some(true))?;
     Some((owner.get("kind")?.as_str()?, owner.get("name")?.as_str()?))
+}
+
+/// An object's controller: the `ownerReferences` entry with `controller: true`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Controller<'a> {
+    pub kind: &'a str,
+    pub name: &'a str,
+    /// A workload among the same objects (in the same namespace): what the
+    /// object is made from is written in that workload's pod template (a
+    /// Deployment's ReplicaSets and their pods).
+    pub in_inputs: bool,
+}
+
+/// Each object's controller, if it has one.
+pub fn controllers(objects: &[Object]) -> Vec<Option<Controller<'_>>> {
+    let workloads: std::collections::HashSet<(&str, &str, &str)> = objects
+        .iter()
+        .filter(|o| matches!(o.role, Role::Workload { .. }))
+        .map(|o| (o.namespace.as_str(), o.kind.as_str(), o.name.as_str()))
+        .collect();
+    objects
+        .iter()
+        .map(|o| {
+            controller(o).map(|(kind, name)| Controller { kind, name, in_inputs: workloads.contains(&(o.namespace.as_str(), kind, name)) })
+        })
+        .collect()
 }
 
 /// Annotation of a ServiceAccount object as a string, if present.
