@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::host::{AuditReport, Core, LintFailure, LintOptions, SourceFile};
 use crate::report::{self, printable};
-use crate::{EXIT_INPUT, WebhookArgs, emit, merge_allowed, parse_allowed, print_input_errors, print_option_error};
+use crate::{WebhookArgs, emit, merge_allowed, parse_allowed, print_input_errors, print_option_error, read_paths, usage};
 
 /// What audit asks kubectl for. The first group always exists; the rest
 /// (aad-pod-identity, Secrets Store CSI, external-secrets, Azure Service
@@ -70,18 +70,8 @@ enum AuditFormat {
     Sarif,
 }
 
-fn usage(message: impl std::fmt::Display) -> u8 {
-    eprintln!("kubectl wi: error: {message}");
-    EXIT_INPUT
-}
-
 pub fn run(args: AuditArgs) -> Result<u8> {
-    let read = |paths: &[String]| {
-        crate::inputs::read_all(paths, false).map_err(|e| {
-            eprintln!("{e}");
-            EXIT_INPUT
-        })
-    };
+    let read = |paths: &[String]| read_paths(paths, false);
     let mut files = Vec::new();
     let mut issuer = args.issuer.clone();
     if args.from_file.is_empty() {
@@ -223,7 +213,7 @@ fn text(audit: &AuditReport) -> String {
 }
 
 fn as_json(audit: &AuditReport) -> Value {
-    let at = |l: &crate::host::Location| json!({"file": l.file, "line": l.line, "kind": l.kind, "namespace": l.namespace, "name": l.name});
+    let at = report::location_json;
     let mut findings = report::json(&audit.findings);
     let views = json!({
         "issuer": audit.issuer,

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::host::{Artifact, Core, GenerateError, GenerateRequest};
 use crate::inputs;
-use crate::{EXIT_INPUT, emit, flag_name};
+use crate::{EXIT_INPUT, emit, flag_name, usage};
 
 #[derive(Args)]
 pub struct GenerateArgs {
@@ -76,11 +76,6 @@ pub struct GenerateArgs {
     /// Overwrite files that exist in DIR.
     #[arg(long)]
     force: bool,
-}
-
-fn usage(message: impl std::fmt::Display) -> u8 {
-    eprintln!("kubectl wi: error: {message}");
-    EXIT_INPUT
 }
 
 /// The flags the user gave, as a spec object the core merges over the files.

@@ -257,10 +257,22 @@ pub(crate) fn flag_name(key: &str) -> String {
 }
 
 pub(crate) fn read_inputs(args: &InputArgs) -> Result<Vec<host::SourceFile>, u8> {
-    inputs::read_all(&args.files, args.recursive).map_err(|e| {
+    read_paths(&args.files, args.recursive)
+}
+
+/// Files and directories as `-f` reads them; a problem is printed and
+/// becomes the exit status.
+pub(crate) fn read_paths(paths: &[String], recursive: bool) -> Result<Vec<host::SourceFile>, u8> {
+    inputs::read_all(paths, recursive).map_err(|e| {
         eprintln!("{e}");
         EXIT_INPUT
     })
+}
+
+/// `kubectl wi: error: MESSAGE` for a usage problem; exit status 2.
+pub(crate) fn usage(message: impl std::fmt::Display) -> u8 {
+    eprintln!("kubectl wi: error: {message}");
+    EXIT_INPUT
 }
 
 fn run(cli: Cli) -> Result<u8> {
@@ -390,10 +402,7 @@ fn explain(args: ExplainArgs) -> Result<u8> {
             Ok(host::TokenRequest {
                 token: read(path)?,
                 // As `-f` reads them: each real file once, directories too.
-                credentials: if args.fic.is_empty() { Vec::new() } else { inputs::read_all(&args.fic, false).map_err(|e| {
-                    eprintln!("{e}");
-                    EXIT_INPUT
-                })? },
+                credentials: if args.fic.is_empty() { Vec::new() } else { read_paths(&args.fic, false)? },
                 jwks: args.jwks.as_deref().map(read).transpose()?,
                 now: args.now.clone(),
                 clock: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0),

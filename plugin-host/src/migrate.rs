@@ -88,7 +88,7 @@ pub fn run(args: MigrateArgs) -> Result<u8> {
 }
 
 fn as_json(m: &Migration) -> Value {
-    let at = |l: &crate::host::Location| json!({"file": l.file, "line": l.line, "kind": l.kind, "namespace": l.namespace, "name": l.name});
+    let at = crate::report::location_json;
     json!({
         "issuer": m.issuer,
         "credentials": m.credentials.iter().map(|c| json!({

@@ -80,6 +80,11 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(text.chars().map(|c| if c.is_control() { c.escape_debug().to_string() } else { c.to_string() }).collect())
 }
 
+/// A location as the JSON outputs of audit and migrate give it.
+pub fn location_json(l: &crate::host::Location) -> Value {
+    json!({"file": l.file, "line": l.line, "kind": l.kind, "namespace": l.namespace, "name": l.name})
+}
+
 pub fn json(findings: &[Finding]) -> Value {
     let s = summarize(findings);
     json!({
