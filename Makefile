@@ -19,7 +19,7 @@ KUBECTL_WI := target/release/kubectl-wi
 TEST_PACKAGES := -p kubectl-wi -p wi-conformance -p wi-core
 PREFIX ?= /usr/local
 
-.PHONY: setup component build policy web extism run test install bench clean readme-rules
+.PHONY: setup component build policy web extism plugins test-plugins run test install bench clean readme-rules
 
 setup:
 	.ci/setup
@@ -53,6 +53,23 @@ extism:
 	cp $(WASM_DIR)/wi_extism.wasm bundles/extism/wi_policy_extism.wasm
 	@ls -l bundles/extism/wi_policy_extism.wasm
 
+# The example rule plugin (bundles/plugins/prod-cost-center) as the module
+# `kubectl wi lint --plugin` takes.
+PLUGIN_DIR := target/$(WASM_TARGET)/component
+plugins:
+	$(WASM_ENV) $(CARGO) build --profile component --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-plugin-prod-cost-center
+	cp $(PLUGIN_DIR)/wi_plugin_prod_cost_center.wasm bundles/plugins/prod-cost-center.wasm
+	@ls -l bundles/plugins/prod-cost-center.wasm
+
+# The sandbox tests' misbehaving plugins, in target/plugins: one build per
+# behaviour chosen at build time (the rest is chosen by the input).
+test-plugins:
+	mkdir -p target/plugins
+	for variant in hostile:"" steal-prefix:--features=steal-prefix smuggler:--features=smuggler; do \
+		$(WASM_ENV) $(CARGO) build -q --profile component --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-plugin-hostile $${variant#*:} || exit 1; \
+		cp $(PLUGIN_DIR)/wi_plugin_hostile.wasm target/plugins/$${variant%%:*}.wasm; \
+	done
+
 # The browser generator: the core through wasm-bindgen, size-optimized,
 # with the page's sources, in bundles/web/dist (any static file server).
 WEB_TOOLS := target/tools/.web-tools
@@ -79,7 +96,7 @@ web: $(WEB_TOOLS)
 # examples hold real mistakes on purpose.
 EXAMPLE_MANIFESTS := -f bundles/examples/good -f bundles/examples/broken -f bundles/examples/azure-cli -f bundles/examples/migration -f bundles/examples/generate/aks-show.json
 
-run: build
+run: build plugins
 	@echo "== kubectl wi lint $(EXAMPLE_MANIFESTS)"
 	@$(KUBECTL_WI) lint $(EXAMPLE_MANIFESTS); rc=$$?; [ $$rc -le 1 ] || exit $$rc
 	@echo
@@ -89,6 +106,9 @@ run: build
 	@echo "== kubectl wi generate --spec bundles/examples/generate/spec.yaml -o target/generated --force"
 	@$(KUBECTL_WI) generate --spec bundles/examples/generate/spec.yaml -o target/generated --force
 	@$(KUBECTL_WI) lint -f target/generated/shop.yaml -f target/generated/shop-aso.yaml
+	@echo
+	@echo "== kubectl wi lint -f bundles/examples/plugins --plugin bundles/plugins/prod-cost-center.wasm"
+	@$(KUBECTL_WI) lint -f bundles/examples/plugins --plugin bundles/plugins/prod-cost-center.wasm; rc=$$?; [ $$rc -le 1 ] || exit $$rc
 
 # One Python venv for the tools tests/outside checks generated files with
 # (Azure CLI, kubernetes-validate, Bicep and HCL parsers); rebuilt only
@@ -97,7 +117,7 @@ VENV := target/venv
 $(VENV)/.requirements: tests/outside/requirements.txt .ci/python-venv
 	.ci/python-venv
 
-test: build policy web extism $(VENV)/.requirements
+test: build policy web extism plugins test-plugins $(VENV)/.requirements
 	$(CARGO_ENV) CARGO=$(CARGO) .ci/check-one-build
 	KUBECTL=$(CURDIR)/$(VENV)/bin/kubectl $(CARGO_ENV) $(CARGO) test --release $(TEST_PACKAGES) --no-fail-fast
 	KUBECTL_WI=$(KUBECTL_WI) $(VENV)/bin/python -m pytest -q tests/outside

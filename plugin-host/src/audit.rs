@@ -112,7 +112,7 @@ pub fn run(args: AuditArgs) -> Result<u8> {
     let text = match args.output {
         AuditFormat::Text => text(&audit),
         AuditFormat::Json => format!("{:#}\n", as_json(&audit)),
-        AuditFormat::Sarif => format!("{:#}\n", report::sarif(&audit.findings, &core.rules()?)),
+        AuditFormat::Sarif => format!("{:#}\n", report::sarif(&audit.findings, &core.rules()?, &[])),
     };
     emit(&text)?;
     Ok(if report::summarize(&audit.findings).errors > 0 { 1 } else { 0 })

@@ -244,6 +244,11 @@ impl Core {
             .map_err(Self::explain_trap)
     }
 
+    /// `lint`, and the objects it read (what rule plugins are given).
+    pub fn lint_and_load(&mut self, files: &[SourceFile], options: &LintOptions) -> Result<Result<(Vec<Finding>, Vec<Manifest>), LintFailure>> {
+        self.bindings.wi_policy_core().call_lint_and_load(&mut self.store, files, options).map_err(Self::explain_trap)
+    }
+
     pub fn mutate(&mut self, files: &[SourceFile], options: &MutateOptions) -> Result<Result<Vec<MutatedObject>, MutateFailure>> {
         self.bindings
             .wi_policy_core()

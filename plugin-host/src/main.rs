@@ -7,6 +7,7 @@ mod generate;
 mod host;
 mod inputs;
 mod migrate;
+mod plugins;
 mod report;
 
 use std::io::Write;
@@ -130,6 +131,20 @@ struct LintArgs {
     /// for every other namespace. Repeatable.
     #[arg(long = "allowed-client-ids", value_name = "NS=GUIDS", value_parser = parse_allowed)]
     allowed_client_ids: Vec<(String, Vec<String>)>,
+    /// A rule plugin (a wasm component of the rule-plugin world, or a core
+    /// module built with wit-bindgen) to run in a sandbox; repeatable.
+    /// Plugins in ~/.config/kubectl-wi/plugins run too.
+    #[arg(long = "plugin", value_name = "PATH.wasm")]
+    plugins: Vec<String>,
+    /// Do not run the plugins of the plugin directory.
+    #[arg(long = "no-plugin-dir")]
+    no_plugin_dir: bool,
+    /// Memory each plugin may use: 64Mi, 256Mi, 1Gi.
+    #[arg(long = "plugin-memory", value_name = "SIZE", default_value = "64Mi", value_parser = plugins::parse_memory)]
+    plugin_memory: usize,
+    /// Time each plugin call may take: 500ms, 2s, 1m.
+    #[arg(long = "plugin-timeout", value_name = "DURATION", default_value = "500ms", value_parser = plugins::parse_timeout)]
+    plugin_timeout: std::time::Duration,
 }
 
 /// Repeating `--allowed-client-ids` for one namespace adds to its list.
@@ -277,33 +292,7 @@ pub(crate) fn usage(message: impl std::fmt::Display) -> u8 {
 
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
-        Command::Lint(args) => {
-            let files = match read_inputs(&args.input) {
-                Ok(f) => f,
-                Err(code) => return Ok(code),
-            };
-            let mut core = Core::new()?;
-            let options = LintOptions {
-                issuer: args.issuer,
-                layout: args.webhook.layout.into(),
-                tenant_id: args.webhook.tenant_id,
-                authority_host: args.webhook.authority_host,
-                default_namespace: args.input.namespace,
-                allowed_client_ids: merge_allowed(args.allowed_client_ids),
-            };
-            let findings = match core.lint(&files, &options)? {
-                Ok(f) => f,
-                Err(LintFailure::Input(errors)) => return Ok(print_input_errors(&errors)),
-                Err(LintFailure::Options(e)) => return Ok(print_option_error(&e)),
-            };
-            let text = match args.output {
-                LintFormat::Text => report::text(&findings, &format!(" in {}", files_note(files.len()))),
-                LintFormat::Json => format!("{:#}\n", report::json(&findings)),
-                LintFormat::Sarif => format!("{:#}\n", report::sarif(&findings, &core.rules()?)),
-            };
-            emit(&text)?;
-            Ok(if report::summarize(&findings).errors > 0 { EXIT_FINDINGS } else { 0 })
-        }
+        Command::Lint(args) => lint(args),
         Command::Mutate(args) => {
             let files = match read_inputs(&args.input) {
                 Ok(f) => f,
@@ -376,6 +365,85 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+fn lint(args: LintArgs) -> Result<u8> {
+    let files = match read_inputs(&args.input) {
+        Ok(f) => f,
+        Err(code) => return Ok(code),
+    };
+    let mut plugin_paths = args.plugins.clone();
+    if !args.no_plugin_dir {
+        match plugins::from_config_dir() {
+            Ok(found) => plugin_paths.extend(found),
+            Err(message) => {
+                eprintln!("{message}");
+                return Ok(EXIT_INPUT);
+            }
+        }
+    }
+    let mut core = Core::new()?;
+    let options = LintOptions {
+        issuer: args.issuer,
+        layout: args.webhook.layout.into(),
+        tenant_id: args.webhook.tenant_id,
+        authority_host: args.webhook.authority_host,
+        default_namespace: args.input.namespace,
+        allowed_client_ids: merge_allowed(args.allowed_client_ids),
+    };
+    let failure = |failure| match failure {
+        LintFailure::Input(errors) => print_input_errors(&errors),
+        LintFailure::Options(e) => print_option_error(&e),
+    };
+    // Without plugins, nothing needs the objects themselves.
+    let (mut findings, plugin_rules, plugin_errors) = if plugin_paths.is_empty() {
+        match core.lint(&files, &options)? {
+            Ok(f) => (f, Vec::new(), Vec::new()),
+            Err(e) => return Ok(failure(e)),
+        }
+    } else {
+        let limits = plugins::Limits { memory: args.plugin_memory, timeout: args.plugin_timeout };
+        let (mut loaded, mut errors) = plugins::Plugins::load(&plugin_paths, limits);
+        let (mut findings, objects) = match core.lint_and_load(&files, &options)? {
+            Ok(f) => f,
+            Err(e) => return Ok(failure(e)),
+        };
+        let (mut more, check_errors) = loaded.check(&objects, &findings);
+        errors.extend(check_errors);
+        findings.append(&mut more);
+        (findings, loaded.rules(), errors)
+    };
+    // Plugin findings among the core's, in the core's order.
+    findings.sort_by(|a, b| (&a.at.file, a.at.line, &a.rule, &a.message).cmp(&(&b.at.file, b.at.line, &b.rule, &b.message)));
+    for e in &plugin_errors {
+        eprintln!("kubectl wi: error: {}", printable(&e.to_string()));
+    }
+    let text = match args.output {
+        LintFormat::Text => report::text(&findings, &format!(" in {}", files_note(files.len()))),
+        LintFormat::Json => {
+            let mut value = report::json(&findings);
+            if !plugin_errors.is_empty() {
+                value["pluginErrors"] = plugin_errors.iter().map(|e| serde_json::json!({"plugin": e.name, "path": e.path, "message": e.message})).collect();
+            }
+            format!("{value:#}\n")
+        }
+        LintFormat::Sarif => {
+            let mut rules = core.rules()?;
+            rules.extend(plugin_rules);
+            let failures: Vec<String> = plugin_errors.iter().map(ToString::to_string).collect();
+            format!("{:#}\n", report::sarif(&findings, &rules, &failures))
+        }
+    };
+    emit(&text)?;
+    // A plugin that failed leaves the report incomplete: that is not "no
+    // errors", and not only "errors found" either.
+    Ok(if !plugin_errors.is_empty() {
+        EXIT_INPUT
+    } else if report::summarize(&findings).errors > 0 {
+        EXIT_FINDINGS
+    } else {
+        0
+    })
 }
 
 /// `explain WI0xx`, `explain AADSTSnnnnn`, `explain token FILE`.

@@ -158,8 +158,9 @@ pub fn sarif_artifact_location(file: &str) -> Value {
 /// SARIF 2.1.0 as GitHub code scanning reads it: one run, the full rule
 /// catalogue with help text, results with a file URI relative to the
 /// working directory (see [`sarif_artifact_location`]) and a 1-based start
-/// line.
-pub fn sarif(findings: &[Finding], rules: &[RuleDoc]) -> Value {
+/// line. `failures` (rule plugins that failed) become tool execution
+/// notifications of an unsuccessful invocation.
+pub fn sarif(findings: &[Finding], rules: &[RuleDoc], failures: &[String]) -> Value {
     let results: Vec<Value> = findings
         .iter()
         .map(|f| {
@@ -177,25 +178,32 @@ pub fn sarif(findings: &[Finding], rules: &[RuleDoc]) -> Value {
             })
         })
         .collect();
+    let mut run = json!({
+        "tool": {"driver": {
+            "name": "kubectl-wi",
+            "version": env!("CARGO_PKG_VERSION"),
+            "informationUri": "https://github.com/wi-policy/wi-policy",
+            "rules": rules.iter().map(|r| json!({
+                "id": r.code,
+                "name": r.name,
+                "shortDescription": {"text": r.summary},
+                "fullDescription": {"text": r.summary},
+                "help": {"text": r.documentation, "markdown": r.documentation},
+                "defaultConfiguration": {"level": sarif_level(r.severity)},
+            })).collect::<Vec<_>>(),
+        }},
+        "results": results,
+    });
+    if !failures.is_empty() {
+        run["invocations"] = json!([{
+            "executionSuccessful": false,
+            "toolExecutionNotifications": failures.iter().map(|f| json!({"level": "error", "message": {"text": f}})).collect::<Vec<_>>(),
+        }]);
+    }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "kubectl-wi",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/wi-policy/wi-policy",
-                "rules": rules.iter().map(|r| json!({
-                    "id": r.code,
-                    "name": r.name,
-                    "shortDescription": {"text": r.summary},
-                    "fullDescription": {"text": r.summary},
-                    "help": {"text": r.documentation, "markdown": r.documentation},
-                    "defaultConfiguration": {"level": sarif_level(r.severity)},
-                })).collect::<Vec<_>>(),
-            }},
-            "results": results,
-        }],
+        "runs": [run],
     })
 }
 

@@ -25,6 +25,8 @@ pub fn run_cli(args: &[&str], stdin: Option<&[u8]>) -> Output {
         .args(args)
         .current_dir(repo_root())
         .env("KUBECTL_WI_CACHE_DIR", repo_root().join("target/test-cache"))
+        // No rule plugins from the user's own plugin directory.
+        .env("KUBECTL_WI_CONFIG_DIR", repo_root().join("target/test-config-none"))
         .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

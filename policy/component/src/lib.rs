@@ -90,6 +90,13 @@ impl wit::Guest for Component {
         Ok(findings.into_iter().map(finding).collect())
     }
 
+    fn lint_and_load(input: Vec<wit::SourceFile>, options: wit::LintOptions) -> Result<(Vec<wit::Finding>, Vec<wit::Manifest>), wit::LintFailure> {
+        let options = lint_options(options)?;
+        let (findings, objects) = wi_core::lint_and_load(&files(input), &options).map_err(|e| wit::LintFailure::Input(input_errors(e)))?;
+        let manifests = objects.iter().map(|o| wit::Manifest { at: location(wi_core::Location::of_object(o)), json: o.doc.value.to_string() }).collect();
+        Ok((findings.into_iter().map(finding).collect(), manifests))
+    }
+
     fn audit(input: Vec<wit::SourceFile>, options: wit::LintOptions) -> Result<wit::AuditReport, wit::LintFailure> {
         let options = lint_options(options)?;
         let audit = wi_core::audit::audit(&files(input), &options).map_err(|e| wit::LintFailure::Input(input_errors(e)))?;

@@ -46,6 +46,11 @@ pub struct Location {
 }
 
 impl Location {
+    /// Where `object` starts.
+    pub fn of_object(object: &Object) -> Self {
+        Location { file: object.file.clone(), line: object.doc.line, kind: object.kind.clone(), namespace: object.namespace.clone(), name: object.name.clone() }
+    }
+
     #[cfg_attr(not(feature = "yaml"), allow(dead_code))]
     fn of(object: &Object, pointer: &str) -> Self {
         Location {
@@ -75,6 +80,14 @@ pub struct Finding {
 pub fn lint(files: &[SourceFile], options: &LintOptions) -> Result<Vec<Finding>, Vec<InputError>> {
     let objects = objects::load(files, &options.default_namespace)?;
     Ok(lint_objects(&objects, options))
+}
+
+/// [`lint`], and the objects it read with where each starts: what rule
+/// plugins are given, from the same single parse.
+#[cfg(feature = "yaml")]
+pub fn lint_and_load(files: &[SourceFile], options: &LintOptions) -> Result<(Vec<Finding>, Vec<Object>), Vec<InputError>> {
+    let objects = objects::load(files, &options.default_namespace)?;
+    Ok((lint_objects(&objects, options), objects))
 }
 
 /// [`lint`] over objects already loaded.
