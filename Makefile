@@ -19,7 +19,7 @@ KUBECTL_WI := target/release/kubectl-wi
 TEST_PACKAGES := -p kubectl-wi -p wi-conformance -p wi-core
 PREFIX ?= /usr/local
 
-.PHONY: setup component build policy web extism plugins test-plugins run test install bench clean readme-rules
+.PHONY: setup component build policy web extism plugins test-plugins dist run test install bench clean readme-rules
 
 setup:
 	.ci/setup
@@ -117,11 +117,16 @@ VENV := target/venv
 $(VENV)/.requirements: tests/outside/requirements.txt .ci/python-venv
 	.ci/python-venv
 
-test: build policy web extism plugins test-plugins $(VENV)/.requirements
+test: build policy web extism plugins test-plugins dist $(VENV)/.requirements
 	$(CARGO_ENV) CARGO=$(CARGO) .ci/check-one-build
 	KUBECTL=$(CURDIR)/$(VENV)/bin/kubectl $(CARGO_ENV) $(CARGO) test --release $(TEST_PACKAGES) --no-fail-fast
 	KUBECTL_WI=$(KUBECTL_WI) $(VENV)/bin/python -m pytest -q tests/outside
 	KUBECTL_WI=$(KUBECTL_WI) node tests/browser/run.mjs
+
+# The krew release: target/dist/kubectl-wi_<version>_<os>_<arch>.tar.gz and
+# target/dist/wi.yaml, the manifest (bundles/krew/wi.yaml) with its sha256.
+dist: build
+	.ci/dist
 
 install: build
 	install -D -m 0755 $(KUBECTL_WI) $(DESTDIR)$(PREFIX)/bin/kubectl-wi

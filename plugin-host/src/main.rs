@@ -93,8 +93,12 @@ enum ExplainFormat {
 #[derive(Args)]
 pub(crate) struct InputArgs {
     /// File or directory to read; repeatable; `-` reads standard input.
-    #[arg(short = 'f', long = "filename", required = true, value_name = "PATH")]
+    #[arg(short = 'f', long = "filename", required_unless_present = "paths", value_name = "PATH")]
     files: Vec<String>,
+    /// More files or directories, read as `-f` reads them (for pre-commit
+    /// and xargs, which append file names).
+    #[arg(value_name = "PATH")]
+    paths: Vec<String>,
     /// Read directories recursively.
     #[arg(short = 'R', long = "recursive")]
     recursive: bool,
@@ -272,7 +276,10 @@ pub(crate) fn flag_name(key: &str) -> String {
 }
 
 pub(crate) fn read_inputs(args: &InputArgs) -> Result<Vec<host::SourceFile>, u8> {
-    read_paths(&args.files, args.recursive)
+    if args.paths.is_empty() {
+        return read_paths(&args.files, args.recursive);
+    }
+    read_paths(&[args.files.as_slice(), args.paths.as_slice()].concat(), args.recursive)
 }
 
 /// Files and directories as `-f` reads them; a problem is printed and
