@@ -65,7 +65,7 @@ plugins:
 # behaviour chosen at build time (the rest is chosen by the input).
 test-plugins:
 	mkdir -p target/plugins
-	for variant in hostile:"" steal-prefix:--features=steal-prefix smuggler:--features=smuggler; do \
+	for variant in hostile:"" steal-prefix:--features=steal-prefix shadow-prefix:--features=shadow-prefix smuggler:--features=smuggler; do \
 		$(WASM_ENV) $(CARGO) build -q --profile component --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-plugin-hostile $${variant#*:} || exit 1; \
 		cp $(PLUGIN_DIR)/wi_plugin_hostile.wasm target/plugins/$${variant%%:*}.wasm; \
 	done
@@ -132,8 +132,8 @@ install: build
 	install -D -m 0755 $(KUBECTL_WI) $(DESTDIR)$(PREFIX)/bin/kubectl-wi
 	$(DESTDIR)$(PREFIX)/bin/kubectl-wi precompile
 
-bench: build policy web extism $(VENV)/.requirements
-	$(CARGO_ENV) $(CARGO) build --release $(TEST_PACKAGES) --bin wi-bench-native --bin wi-bench-policy
+bench: build policy web extism plugins test-plugins $(VENV)/.requirements
+	$(CARGO_ENV) $(CARGO) build --release $(TEST_PACKAGES) --bin wi-bench-native --bin wi-bench-policy --bin wi-bench-extism
 	$(WASM_ENV) $(CARGO) build --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-kubewarden
 	UNOPTIMIZED_POLICY=target/$(WASM_TARGET)/debug/wi_kubewarden.wasm tests/bench/run.sh
 
@@ -143,7 +143,7 @@ clean:
 # Regenerate the README's rule section from the catalogue.
 readme-rules: build
 	@python3 -c 'import re,subprocess,sys; \
-	md=subprocess.run(["$(KUBECTL_WI)","rules","-o","markdown"],check=True,capture_output=True,text=True).stdout; \
+	md=subprocess.run(["$(KUBECTL_WI)","rules","-o","markdown","--no-plugin-dir"],check=True,capture_output=True,text=True).stdout; \
 	r=open("README.md").read(); \
 	s=r.index("<!-- rules:start -->\n")+len("<!-- rules:start -->\n"); e=r.index("<!-- rules:end -->"); \
 	open("README.md","w").write(r[:s]+md+r[e:])'

@@ -4,12 +4,11 @@
 //! policy-evaluator: from a fake cluster's objects, refusing kinds not granted
 //! in `contextAwareResources` with policy-evaluator's message.
 //!
-//! Three tables: the AdmissionReview fixtures in `tests/fixtures/kubewarden`
-//! with their full expected `ValidationResponse`; and the lint and mutation
-//! tables the CLI tests use, replayed object by object as admission requests,
-//! which must agree with the core. Each fixture of each table is its own
-//! trial (harness = false, libtest-mimic): `kubewarden::<fixture>`,
-//! `kubewarden::lint_table::<case>`, `kubewarden::mutate_table::<case>`.
+//! The AdmissionReview fixtures in `tests/fixtures/kubewarden` with their
+//! full expected `ValidationResponse`, each its own trial (harness = false,
+//! libtest-mimic): `kubewarden::<fixture>`. The lint and mutation tables
+//! replayed object by object through the policy are in the every-face
+//! table, tests/conformance.rs.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -19,7 +18,7 @@ use std::sync::{Arc, LazyLock};
 use libtest_mimic::{Failed, Trial};
 use serde_json::{Value, json};
 use wi_conformance::policy_host::{Cluster, Policy, admission_request};
-use wi_conformance::{Case, cases, layout, repo_root, run_trials, trial_name, verdict};
+use wi_conformance::{repo_root, run_trials, trial_name, verdict};
 
 /// Compiled once, on the first trial that needs it (`--list` does not).
 static POLICY: LazyLock<Policy> = LazyLock::new(Policy::load);
@@ -37,24 +36,6 @@ fn main() -> ExitCode {
         }
         Ok(())
     }));
-    for case in cases("lint") {
-        trials.push(Trial::test(format!("kubewarden::lint_table::{}", case.trial_name()), move || agrees_with_the_core_on_the_lint_case(&case)));
-    }
-    for case in cases("mutate") {
-        trials.push(Trial::test(format!("kubewarden::mutate_table::{}", case.trial_name()), move || {
-            agrees_with_the_core_on_the_mutation_case(&case)
-        }));
-    }
-    trials.push(Trial::test("kubewarden::mutate_table::has_at_least_15_pods", || {
-        let pods: usize = cases("mutate")
-            .iter()
-            .map(|case| wi_core::objects::load(&[case.source()], "default").unwrap().iter().filter(|o| o.kind == "Pod").count())
-            .sum();
-        if pods < 15 {
-            return Err(format!("only {pods} pods in the mutation table, expected at least 15").into());
-        }
-        Ok(())
-    }));
     let plain: [(&str, fn()); 5] = [
         ("validate_settings_agrees_with_the_published_schema", validate_settings_agrees_with_the_published_schema),
         ("protocol_version_is_answered", protocol_version_is_answered),
@@ -69,10 +50,6 @@ fn main() -> ExitCode {
         }));
     }
     run_trials(trials)
-}
-
-fn everything_allowed(objects: Vec<Value>) -> Arc<Cluster> {
-    Arc::new(Cluster { objects, allowed: ["v1/ServiceAccount".to_string()].into() })
 }
 
 /// The AdmissionReview fixtures, sorted.
@@ -107,128 +84,6 @@ fn answers_the_admission_fixture(path: &Path) -> Result<(), Failed> {
     problems.extend(differing.iter().map(|field| format!("{field}\n  expected:\n{:#}\n  actual:\n{:#}", expected[field], got[field])));
     problems.push(format!("expected response:\n{expected:#}\nactual response:\n{got:#}"));
     verdict(&fixture, problems)
-}
-
-/// Replays one lint case: every object of it is admitted (with the case's
-/// ServiceAccounts in the cluster) and must be rejected exactly when the
-/// core reports an error finding on it that admission applies.
-fn agrees_with_the_core_on_the_lint_case(case: &Case) -> Result<(), Failed> {
-    let mut problems = Vec::new();
-    let objects = wi_core::objects::load(&[case.source()], "default").map_err(|e| format!("{}: input error {e:?}", case.input))?;
-    let service_accounts: Vec<Value> = objects.iter().filter(|o| o.kind == "ServiceAccount").map(|o| o.doc.value.clone()).collect();
-    let settings = json!({"layout": if layout(case) == wi_core::Layout::V1_6 { "v1.6" } else { "classic" },
-        "tenantId": case.arg("--tenant-id"), "authorityHost": case.arg("--authority-host")});
-    let options = wi_core::LintOptions {
-        layout: layout(case),
-        tenant_id: case.arg("--tenant-id"),
-        authority_host: case.arg("--authority-host"),
-        default_namespace: "default".into(),
-        ..Default::default()
-    };
-    let all = wi_core::rules::run(&objects, &options);
-    for (index, object) in objects.iter().enumerate() {
-        // Kinds admission does not check (a SecretProviderClass, a
-        // SecretStore) are refused as misconfiguration of the policy's
-        // rules; their findings need the pods and ServiceAccounts of lint.
-        if object.role == wi_core::Role::Other {
-            continue;
-        }
-        let mut value = object.doc.value.clone();
-        if value["metadata"]["namespace"].is_null() {
-            value["metadata"]["namespace"] = json!("default");
-        }
-        let needs_sa = wi_core::admission::service_account_to_look_up(&admission_request(&value, "CREATE"));
-        // The looked-up ServiceAccount's client ID is judged too (WI005, WI040).
-        let sa_index = needs_sa
-            .as_ref()
-            .and_then(|(ns, name)| objects.iter().position(|o| o.kind == "ServiceAccount" && o.namespace == *ns && o.name == *name));
-        // Errors the core finds on this object that admission judges
-        // from this object (and its looked-up ServiceAccount) alone.
-        let errors: BTreeSet<&str> = all
-            .iter()
-            .filter(|f| f.object == index || (Some(f.object) == sa_index && matches!(f.rule, "WI005" | "WI040")))
-            .filter(|f| f.severity == wi_core::Severity::Error)
-            .filter(|f| !matches!(f.rule, "WI004" | "WI024" | "WI025" | "WI030" | "WI031" | "WI032" | "WI051"))
-            // WI002's ServiceAccount variant needs the ServiceAccount of a pod
-            // that has not opted in; admission only looks up opted-in pods.
-            .filter(|f| !(f.rule == "WI002" && f.pointer.contains("/metadata/labels/")))
-            .map(|f| f.rule)
-            .collect();
-        let response = POLICY.validate(everything_allowed(service_accounts.clone()), &settings, &admission_request(&value, "CREATE"));
-        let accepted = response["accepted"].as_bool();
-        let message = response["message"].as_str().unwrap_or("");
-        // A missing ServiceAccount is WI004, a warning by default, in
-        // validate mode.
-        let should_accept = errors.is_empty();
-        if accepted != Some(should_accept) || errors.iter().any(|r| !message.contains(&format!("[{r}]"))) {
-            problems.push(format!(
-                "object {index} ({} {}, line {}): expected {} naming the core's errors {errors:?}\n  actual response:\n{response:#}\n  settings:\n{settings:#}\n  object:\n{value:#}",
-                object.kind,
-                object.name,
-                object.doc.line,
-                if should_accept { "acceptance" } else { "rejection" }
-            ));
-        }
-    }
-    verdict(&case.input, problems)
-}
-
-/// Replays one mutation case in mutate mode: every Pod the CLI mutates is
-/// mutated identically by the policy, every refusal is a refusal, and
-/// sending the mutated pod again changes nothing.
-fn agrees_with_the_core_on_the_mutation_case(case: &Case) -> Result<(), Failed> {
-    let mut problems = Vec::new();
-    let objects = wi_core::objects::load(&[case.source()], "default").map_err(|e| format!("{}: input error {e:?}", case.input))?;
-    let service_accounts: Vec<Value> = objects.iter().filter(|o| o.kind == "ServiceAccount").map(|o| o.doc.value.clone()).collect();
-    let settings = json!({
-        "mutate": true,
-        "layout": if layout(case) == wi_core::Layout::V1_6 { "v1.6" } else { "classic" },
-        "tenantId": case.arg("--tenant-id"),
-        "authorityHost": case.arg("--authority-host"),
-        "kubernetesVersion": case.arg("--kubernetes-version").unwrap_or_else(|| "1.31".into()),
-        // Admission judges rules too; only the mutation is compared here.
-        // WI006 and WI008-WI010 would reject first what the mutation
-        // refuses or keeps.
-        "rules": {"WI006": "off", "WI007": "off", "WI008": "off", "WI009": "off", "WI010": "off", "WI012": "off", "WI013": "off"},
-    });
-    let expected_error = std::fs::read_to_string(case.expected_path("error")).ok();
-    let expected: Vec<Value> = match std::fs::read_to_string(case.expected_path("expected.json")) {
-        Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", relative(&case.expected_path("expected.json"))))?,
-        Err(_) => Vec::new(),
-    };
-    for (index, object) in objects.iter().enumerate().filter(|(_, o)| o.kind == "Pod") {
-        let response = POLICY.validate(everything_allowed(service_accounts.clone()), &settings, &admission_request(&object.doc.value, "CREATE"));
-        let name = format!("pod {index} ({}, line {})", object.name, object.doc.line);
-        if let Some(error) = &expected_error {
-            if response["accepted"] != false || !response["message"].as_str().unwrap_or("").contains(error.trim()) {
-                problems.push(format!(
-                    "{name}: expected a refusal containing\n{}\n  actual response:\n{response:#}",
-                    error.trim()
-                ));
-            }
-            continue;
-        }
-        let Some(want) = expected.get(index) else {
-            problems.push(format!("{name}: {} has no object {index}", relative(&case.expected_path("expected.json"))));
-            continue;
-        };
-        let changed = want != &object.doc.value;
-        let got = if changed { &response["mutated_object"] } else { &Value::Null };
-        if response["accepted"] != true || (changed && got != want) || (!changed && !response["mutated_object"].is_null()) {
-            let expectation = if changed { format!("accepted with mutated_object\n{want:#}") } else { "accepted unchanged (mutated_object null)".into() };
-            problems.push(format!("{name}: expected {expectation}\n  actual response:\n{response:#}"));
-            continue;
-        }
-        // Re-invocation (reinvocationPolicy: IfNeeded) sends the mutated
-        // pod in the same CREATE request: no change.
-        let again = POLICY.validate(everything_allowed(service_accounts.clone()), &settings, &admission_request(want, "CREATE"));
-        if again["accepted"] != true || !again["mutated_object"].is_null() {
-            problems.push(format!(
-                "{name}: re-invocation changed the pod; expected accepted with mutated_object null\n  sent:\n{want:#}\n  actual response:\n{again:#}"
-            ));
-        }
-    }
-    verdict(&case.input, problems)
 }
 
 fn validate_settings_agrees_with_the_published_schema() {
@@ -302,7 +157,7 @@ fn schema_rule_codes_are_exactly_the_catalogue() {
 
 fn huge_and_hostile_requests_get_an_answer_not_a_trap() {
     let policy = &*POLICY;
-    let cluster = || everything_allowed(vec![json!({"apiVersion": "v1", "kind": "ServiceAccount",
+    let cluster = || Cluster::with_service_accounts(vec![json!({"apiVersion": "v1", "kind": "ServiceAccount",
         "metadata": {"name": "app-sa", "namespace": "app", "annotations": {"azure.workload.identity/client-id": "11111111-2222-4333-8444-555555555555"}}})]);
     // A 5 MB pod: 5,000 containers.
     let containers: Vec<Value> = (0..5000).map(|i| json!({"name": format!("c{i}"), "image": "x".repeat(1000)})).collect();

@@ -180,7 +180,7 @@ fn a_plugin_that_crashes_is_reported() {
     assert!(stopped("recurse", &[]).ends_with("check crashed: wasm trap: call stack exhausted\n"));
     let stderr = stopped("error", &[]);
     // One line: the plugin's second line could fake a finding.
-    assert!(stderr.ends_with("check reported an error: the plugin gave up\n"), "{stderr}");
+    assert!(stderr.ends_with("check reported an error: the plugin gave up (first line of several)\n"), "{stderr}");
 }
 
 #[test]
@@ -223,11 +223,9 @@ fn a_plugin_that_imports_anything_is_refused_before_it_runs() {
 
 #[test]
 fn plugin_text_cannot_forge_report_lines() {
-    let input = hostile_input("escape");
-    let out = run_cli(&["lint", "-f", &input, "--plugin", built(HOSTILE)], None);
-    let stdout = text(&out.stdout);
-    assert!(stdout.contains("warning[HOST001]: line\\n\\u{1b}[31mfake.yaml:1: error[WI001]: forged"), "{stdout}");
-    assert!(!stdout.lines().any(|l| l.starts_with("fake.yaml")), "{stdout}");
+    // A message with a line break and a terminal escape is refused whole.
+    let stderr = stopped("escape", &[]);
+    assert!(stderr.ends_with("a HOST001 finding's message holds control, line-break or bidirectional characters\n"), "{stderr}");
 }
 
 #[test]
@@ -288,4 +286,75 @@ fn bad_plugin_files_and_flag_values_are_usage_errors() {
         assert!(stderr.contains(flag) && stderr.contains(expected), "{flag} {value}: {stderr}");
         assert!(out.stdout.is_empty());
     }
+}
+
+#[test]
+fn plugin_files_that_would_hang_or_swamp_the_host_are_refused() {
+    let dir = scratch("swamp");
+    // A FIFO named like a plugin: opening it would wait for a writer forever.
+    let fifo = dir.join("fifo.wasm");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    // One function of 300 KiB: the compiler's time and memory grow with it.
+    let big = dir.join("big.wasm");
+    let mut module = wasm_encoder::Module::new();
+    let mut types = wasm_encoder::TypeSection::new();
+    types.ty().function([], []);
+    module.section(&types);
+    let mut functions = wasm_encoder::FunctionSection::new();
+    functions.function(0);
+    module.section(&functions);
+    let mut code = wasm_encoder::CodeSection::new();
+    let mut body = wasm_encoder::Function::new([]);
+    for _ in 0..100_000 {
+        body.instruction(&wasm_encoder::Instruction::I32Const(1));
+        body.instruction(&wasm_encoder::Instruction::Drop);
+    }
+    body.instruction(&wasm_encoder::Instruction::End);
+    code.function(&body);
+    module.section(&code);
+    std::fs::write(&big, module.finish()).unwrap();
+    for (plugin, expected) in [(&fifo, "not a file"), (&big, "a function of it is 292 KiB of code; a plugin function may have 256 KiB")] {
+        let plugin = plugin.display().to_string();
+        let out = run_cli(&["lint", "-f", PROD, "--plugin", &plugin], None);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(text(&out.stderr), format!("kubectl wi: error: plugin {plugin}: {expected}\n"));
+    }
+}
+
+#[test]
+fn overlapping_prefixes_and_a_broken_plugin_directory_are_reported() {
+    let input = hostile_input("");
+    let out = run_cli(&["lint", "-f", &input, "--plugin", built(HOSTILE), "--plugin", built("target/plugins/shadow-prefix.wasm")], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "kubectl wi: error: plugin hostile (target/plugins/shadow-prefix.wasm): its prefix \"HOS\" overlaps \"HOST\", another loaded plugin's\n"
+    );
+    assert_eq!(text(&out.stdout).matches("warning[HOST001]").count(), 1);
+
+    // A file where the plugin directory should be: reported, the core still runs.
+    let config = scratch("file-as-dir");
+    std::fs::write(config.join("plugins"), "not a directory").unwrap();
+    let out = Command::new(kubectl_wi())
+        .args(["lint", "-f", PROD])
+        .current_dir(repo_root())
+        .env("KUBECTL_WI_CACHE_DIR", repo_root().join("target/test-cache"))
+        .env("KUBECTL_WI_CONFIG_DIR", &config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).starts_with(&format!("kubectl wi: error: plugin {}: the plugin directory cannot be read: ", config.join("plugins").display())), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).ends_with("0 errors, 0 warnings, 0 infos in 1 file\n"));
+}
+
+#[test]
+fn rules_lists_the_rules_of_plugins() {
+    let out = run_cli(&["rules", "--plugin", built(EXAMPLE), "-o", "json"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rules: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> = rules.as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    assert_eq!(codes.first(), Some(&"WI001"));
+    assert_eq!(codes.last(), Some(&"ORG001"));
+    let out = run_cli(&["rules", "--plugin", built(EXAMPLE)], None);
+    assert!(text(&out.stdout).lines().last().unwrap().starts_with("ORG001  error    prod-service-account-cost-center"));
 }

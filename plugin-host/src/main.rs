@@ -49,10 +49,17 @@ enum Command {
     /// Inventory and lint a live cluster through your kubectl (read-only),
     /// or saved `kubectl get -o json` dumps (exit 1 on errors).
     Audit(Box<audit::AuditArgs>),
-    /// List the rule catalogue.
+    /// List the rule catalogue, with the rules of rule plugins.
     Rules {
         #[arg(short = 'o', long = "output", value_enum, default_value_t = RulesFormat::Text)]
         output: RulesFormat,
+        /// A rule plugin whose rules to list too; repeatable. Those of the
+        /// plugin directory are listed too.
+        #[arg(long = "plugin", value_name = "PATH.wasm")]
+        plugins: Vec<String>,
+        /// Leave out the plugins of the plugin directory.
+        #[arg(long = "no-plugin-dir")]
+        no_plugin_dir: bool,
     },
     /// Explain a rule (WI003), an Entra error (AADSTS70021 or 70021), or a
     /// projected token: `explain token FILE|- [--fic FILE]... [--jwks FILE]`.
@@ -349,8 +356,23 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Generate(args) => generate::run(*args),
         Command::Migrate(args) => migrate::run(args),
         Command::Audit(args) => audit::run(*args),
-        Command::Rules { output } => {
-            let rules = Core::new()?.rules()?;
+        Command::Rules { output, plugins: mut plugin_paths, no_plugin_dir } => {
+            let mut rules = Core::new()?.rules()?;
+            let mut errors = Vec::new();
+            if !no_plugin_dir {
+                match plugins::from_config_dir() {
+                    Ok(found) => plugin_paths.extend(found),
+                    Err(e) => errors.push(e),
+                }
+            }
+            if !plugin_paths.is_empty() {
+                let (loaded, mut failed) = plugins::Plugins::load(&plugin_paths, plugins::Limits::default());
+                rules.extend(loaded.rules());
+                errors.append(&mut failed);
+            }
+            for e in &errors {
+                eprintln!("kubectl wi: error: {}", printable(&e.to_string()));
+            }
             let text = match output {
                 RulesFormat::Text => report::rules_text(&rules),
                 RulesFormat::Markdown => report::rules_markdown(&rules),
@@ -363,7 +385,7 @@ fn run(cli: Cli) -> Result<u8> {
                 }
             };
             emit(&text)?;
-            Ok(0)
+            Ok(if errors.is_empty() { 0 } else { EXIT_INPUT })
         }
         Command::Explain(args) => explain(args),
         Command::Precompile => {
@@ -380,13 +402,11 @@ fn lint(args: LintArgs) -> Result<u8> {
         Err(code) => return Ok(code),
     };
     let mut plugin_paths = args.plugins.clone();
+    let mut dir_error = None;
     if !args.no_plugin_dir {
         match plugins::from_config_dir() {
             Ok(found) => plugin_paths.extend(found),
-            Err(message) => {
-                eprintln!("{message}");
-                return Ok(EXIT_INPUT);
-            }
+            Err(e) => dir_error = Some(e),
         }
     }
     let mut core = Core::new()?;
@@ -403,7 +423,7 @@ fn lint(args: LintArgs) -> Result<u8> {
         LintFailure::Options(e) => print_option_error(&e),
     };
     // Without plugins, nothing needs the objects themselves.
-    let (mut findings, plugin_rules, plugin_errors) = if plugin_paths.is_empty() {
+    let (mut findings, plugin_rules, mut plugin_errors) = if plugin_paths.is_empty() {
         match core.lint(&files, &options)? {
             Ok(f) => (f, Vec::new(), Vec::new()),
             Err(e) => return Ok(failure(e)),
@@ -420,6 +440,7 @@ fn lint(args: LintArgs) -> Result<u8> {
         findings.append(&mut more);
         (findings, loaded.rules(), errors)
     };
+    plugin_errors.splice(0..0, dir_error);
     // Plugin findings among the core's, in the core's order.
     findings.sort_by(|a, b| (&a.at.file, a.at.line, &a.rule, &a.message).cmp(&(&b.at.file, b.at.line, &b.rule, &b.message)));
     for e in &plugin_errors {

@@ -51,6 +51,14 @@ const OUTPUT_LIMIT: usize = 16 << 20;
 const FINDING_LIMIT: usize = 100_000;
 /// Size of a plugin file.
 const FILE_LIMIT: u64 = 64 << 20;
+/// Code a plugin may ask the compiler to translate: cranelift's time and
+/// memory grow with a function's size (one 7.5 MB function took 18 s and
+/// 2.4 GB), and compilation runs before any deadline or cap applies. A
+/// Rust plugin's largest functions are tens of KiB.
+const FUNCTION_LIMIT: usize = 256 << 10;
+const CODE_LIMIT: usize = 8 << 20;
+/// Wall time the compilation of one plugin may take.
+const COMPILE_TIMEOUT: Duration = Duration::from_secs(10);
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 /// The sandbox's limits, from the command line.
@@ -89,15 +97,20 @@ impl std::fmt::Display for PluginError {
 /// died because it reached it (so the error can say so).
 struct Sandbox {
     memory_cap: usize,
+    /// Bytes of all the plugin's linear memories together: a component
+    /// may hold several, and the cap is the plugin's, not each memory's.
+    memory_used: usize,
     memory_hit: bool,
 }
 
 impl ResourceLimiter for Sandbox {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        if desired > self.memory_cap {
+    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let total = (self.memory_used - current.min(self.memory_used)).saturating_add(desired);
+        if total > self.memory_cap {
             self.memory_hit = true;
             return Err(wasmtime::Error::msg("memory limit reached"));
         }
+        self.memory_used = total;
         Ok(true)
     }
 
@@ -144,17 +157,19 @@ pub fn config_dir() -> Option<PathBuf> {
     Some(base.join("plugins"))
 }
 
-/// The `*.wasm` files of the plugin directory, in name order; none when it
-/// does not exist.
-pub fn from_config_dir() -> Result<Vec<String>, String> {
+/// The `*.wasm` files of the plugin directory (not hidden ones), in name
+/// order; none when it does not exist. A directory that cannot be read is
+/// a plugin failure like any other: reported, and the core still runs.
+pub fn from_config_dir() -> Result<Vec<String>, PluginError> {
     let Some(dir) = config_dir() else { return Ok(Vec::new()) };
     let entries = match fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!("{}: error: cannot read the plugin directory: {e}", dir.display())),
+        Err(e) => return Err(PluginError { path: dir.display().to_string(), name: None, message: format!("the plugin directory cannot be read: {e}") }),
     };
     let mut paths: Vec<String> = entries
         .filter_map(|e| e.ok())
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
         .map(|p| p.display().to_string())
@@ -187,7 +202,7 @@ pub fn parse_memory(text: &str) -> Result<usize, String> {
 /// `500ms`, `2s`, `1m`, or seconds as a number (`1.5`).
 pub fn parse_timeout(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let bad = || format!("{text:?} is not a duration: write e.g. 500ms, 2s or 1m");
+    let bad = || format!("{text:?} is not a duration: write e.g. 500ms, 2s or 1m (a bare number is seconds)");
     let (number, scale) = if let Some(n) = text.strip_suffix("ms") {
         (n, 0.001)
     } else if let Some(n) = text.strip_suffix('s') {
@@ -202,7 +217,7 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
     }
     let seconds = number.parse::<f64>().map_err(|_| bad())? * scale;
     if !(0.01..=3600.0).contains(&seconds) {
-        return Err(format!("{text:?} is out of range: between 10ms and 1h"));
+        return Err(format!("{text:?} is out of range: between 10ms and 60m"));
     }
     Ok(Duration::from_secs_f64(seconds))
 }
@@ -242,9 +257,13 @@ fn component_bytes(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
 }
 
 fn read_plugin(path: &str) -> Result<Vec<u8>, String> {
-    let file = fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))?;
-    let meta = file.metadata().map_err(|e| format!("cannot read it: {e}"))?;
+    // The type first: opening a FIFO would wait for a writer forever.
+    let meta = fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?;
     if !meta.is_file() {
+        return Err("not a file".into());
+    }
+    let file = fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))?;
+    if !file.metadata().map_err(|e| format!("cannot read it: {e}"))?.is_file() {
         return Err("not a file".into());
     }
     let mut bytes = Vec::new();
@@ -254,6 +273,38 @@ fn read_plugin(path: &str) -> Result<Vec<u8>, String> {
         return Err(format!("larger than {} MiB", FILE_LIMIT >> 20));
     }
     Ok(bytes)
+}
+
+/// Refuses code the compiler would spend unbounded time and memory on.
+/// Damaged files pass through: the compiler says what is wrong with them.
+fn check_code_size(bytes: &[u8]) -> Result<(), String> {
+    let mut total = 0usize;
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        let Ok(payload) = payload else { return Ok(()) };
+        if let wasmparser::Payload::CodeSectionEntry(body) = payload {
+            let range = body.range();
+            let size = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
+            if size > FUNCTION_LIMIT {
+                return Err(format!("a function of it is {} KiB of code; a plugin function may have {} KiB", size >> 10, FUNCTION_LIMIT >> 10));
+            }
+            total += size;
+            if total > CODE_LIMIT {
+                return Err(format!("it holds more than {} MiB of code", CODE_LIMIT >> 20));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Compiles on a thread of its own, given up after [`COMPILE_TIMEOUT`]
+/// (the thread ends with the process).
+fn compile(engine: &Engine, bytes: Vec<u8>) -> Result<Component, String> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let engine = engine.clone();
+    thread::spawn(move || {
+        let _ = sender.send(Component::from_binary(&engine, &bytes).map_err(|e| format!("not a valid component: {e:#}")));
+    });
+    receiver.recv_timeout(COMPILE_TIMEOUT).unwrap_or_else(|_| Err(format!("compiling it took longer than {} s", COMPILE_TIMEOUT.as_secs())))
 }
 
 fn severity(s: api::Severity) -> host::Severity {
@@ -276,8 +327,12 @@ fn api_location(l: &host::Location) -> api::Location {
     api::Location { file: l.file.clone(), line: l.line, kind: l.kind.clone(), namespace: l.namespace.clone(), name: l.name.clone() }
 }
 
+fn is_kebab(name: &str) -> bool {
+    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 /// Text from a plugin that ends up in a terminal or a report: one line,
-/// bounded.
+/// bounded, without characters that reorder or break lines.
 fn plain(text: &str, limit: usize) -> Result<(), String> {
     if text.trim().is_empty() {
         return Err("is empty".into());
@@ -285,14 +340,28 @@ fn plain(text: &str, limit: usize) -> Result<(), String> {
     if text.len() > limit {
         return Err(format!("is longer than {limit} bytes"));
     }
+    if text.chars().any(crate::report::is_unsafe_in_a_line) {
+        return Err("holds control, line-break or bidirectional characters".into());
+    }
     Ok(())
+}
+
+/// At most `limit` bytes of `text`, cut at a character boundary.
+fn truncated(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_string();
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes in all)", &text[..end], text.len())
 }
 
 /// Checks what `describe` returned: a prefix of its own, codes under it.
 fn check_info(info: &api::PluginInfo, taken: &HashSet<String>) -> Result<(), String> {
-    plain(&info.name, 64).map_err(|e| format!("its name {e}"))?;
-    if info.name.chars().any(char::is_control) {
-        return Err("its name holds control characters".into());
+    if !is_kebab(&info.name) {
+        return Err("its name is not kebab-case (a-z, 0-9 and -, at most 64)".into());
     }
     let prefix = &info.prefix;
     if !(2..=8).contains(&prefix.len()) || !prefix.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -301,8 +370,13 @@ fn check_info(info: &api::PluginInfo, taken: &HashSet<String>) -> Result<(), Str
     if prefix.starts_with("WI") {
         return Err(format!("its prefix {prefix:?} starts with WI, which is the core's"));
     }
-    if taken.contains(prefix) {
-        return Err(format!("its prefix {prefix:?} is another loaded plugin's"));
+    // One code, one owner: prefix `OR` could declare `ORG001` of `ORG`.
+    if let Some(other) = taken.iter().find(|t| t.starts_with(prefix.as_str()) || prefix.starts_with(t.as_str())) {
+        return Err(if other == prefix {
+            format!("its prefix {prefix:?} is another loaded plugin's")
+        } else {
+            format!("its prefix {prefix:?} overlaps {other:?}, another loaded plugin's")
+        });
     }
     if info.rules.is_empty() {
         return Err("it declares no rules".into());
@@ -317,8 +391,13 @@ fn check_info(info: &api::PluginInfo, taken: &HashSet<String>) -> Result<(), Str
         if !codes.insert(code.as_str()) {
             return Err(format!("rule code {code} is declared twice"));
         }
-        plain(&rule.name, 64).map_err(|e| format!("rule {code}: its name {e}"))?;
+        if !is_kebab(&rule.name) {
+            return Err(format!("rule {code}: its name is not kebab-case (a-z, 0-9 and -, at most 64)"));
+        }
         plain(&rule.summary, 512).map_err(|e| format!("rule {code}: its summary {e}"))?;
+        if rule.documentation.len() > 64 << 10 {
+            return Err(format!("rule {code}: its documentation is longer than 64 KiB"));
+        }
     }
     Ok(())
 }
@@ -360,8 +439,9 @@ impl Plugins {
     fn load_one(&self, path: &str, prefixes: &HashSet<String>) -> Result<Loaded, PluginError> {
         let fail = |message: String| PluginError { path: path.to_string(), name: None, message };
         let bytes = read_plugin(path).map_err(fail)?;
+        check_code_size(&bytes).map_err(fail)?;
         let bytes = component_bytes(bytes).map_err(fail)?;
-        let component = Component::from_binary(&self.engine, &bytes).map_err(|e| fail(format!("not a valid component: {e:#}")))?;
+        let component = compile(&self.engine, bytes).map_err(fail)?;
         let imports: Vec<String> = component.component_type().imports(&self.engine).map(|(name, _)| name.to_string()).collect();
         if !imports.is_empty() {
             return Err(fail(format!(
@@ -378,12 +458,13 @@ impl Plugins {
         let bindings = RulePlugin::instantiate(&mut store, &component, &linker).map_err(|e| fail(explain(&store, self.limits, "starting", e)))?;
         store.set_epoch_deadline(self.deadline_ticks());
         let info = bindings.wi_policy_rules().call_describe(&mut store).map_err(|e| fail(explain(&store, self.limits, "describe", e)))?;
-        check_info(&info, prefixes).map_err(|message| PluginError { path: path.to_string(), name: Some(info.name.clone()), message })?;
+        let name = is_kebab(&info.name).then(|| info.name.clone());
+        check_info(&info, prefixes).map_err(|message| PluginError { path: path.to_string(), name, message })?;
         Ok(Loaded { path: path.to_string(), info, store, bindings })
     }
 
     fn store(&self) -> Store<Sandbox> {
-        let mut store = Store::new(&self.engine, Sandbox { memory_cap: self.limits.memory, memory_hit: false });
+        let mut store = Store::new(&self.engine, Sandbox { memory_cap: self.limits.memory, memory_used: 0, memory_hit: false });
         store.limiter(|s| s);
         store.set_hostcall_fuel(OUTPUT_LIMIT);
         store.set_epoch_deadline(self.deadline_ticks());
@@ -436,7 +517,10 @@ impl Plugins {
                     continue;
                 }
                 Ok(Err(message)) => {
-                    errors.push(fail(format!("check reported an error: {}", crate::report::printable(message.lines().next().unwrap_or("")))));
+                    // One line of it: the rest could pass for findings.
+                    let first = message.lines().next().unwrap_or("");
+                    let more = if message.trim_end().contains('\n') { " (first line of several)" } else { "" };
+                    errors.push(fail(format!("check reported an error: {}{more}", truncated(first, 1024))));
                     continue;
                 }
                 Ok(Ok(returned)) => returned,
@@ -518,6 +602,17 @@ impl Drop for Plugins {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_memory_cap_holds_for_all_memories_together() {
+        let mut sandbox = Sandbox { memory_cap: 64 << 20, memory_used: 0, memory_hit: false };
+        assert!(sandbox.memory_growing(0, 40 << 20, None).unwrap());
+        assert!(sandbox.memory_growing(40 << 20, 48 << 20, None).unwrap());
+        // A second memory may have what the first leaves, not a cap of its own.
+        assert!(sandbox.memory_growing(0, 16 << 20, None).unwrap());
+        assert!(sandbox.memory_growing(0, 1 << 16, None).is_err());
+        assert!(sandbox.memory_hit);
+    }
 
     #[test]
     fn sizes_and_durations_parse_as_documented() {

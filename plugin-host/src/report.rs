@@ -71,13 +71,22 @@ pub fn text(findings: &[Finding], objects_note: &str) -> String {
     out
 }
 
-/// `text` with control characters (line breaks, escape sequences, C1
-/// controls) written as Rust escapes (`\n`, `\u{1b}`).
+/// Characters that must not reach a terminal line as they are: controls
+/// (line breaks, escape sequences, C1), Unicode line and paragraph
+/// separators, and the bidirectional marks that make a line read in
+/// another order than it is written.
+pub fn is_unsafe_in_a_line(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with the characters of [`is_unsafe_in_a_line`] written as Rust
+/// escapes (`\n`, `\u{1b}`, `\u{202e}`).
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(is_unsafe_in_a_line) {
         return std::borrow::Cow::Borrowed(text);
     }
-    std::borrow::Cow::Owned(text.chars().map(|c| if c.is_control() { c.escape_debug().to_string() } else { c.to_string() }).collect())
+    let escaped = |c: char| if c.is_control() { c.escape_debug().to_string() } else { c.escape_unicode().to_string() };
+    std::borrow::Cow::Owned(text.chars().map(|c| if is_unsafe_in_a_line(c) { escaped(c) } else { c.to_string() }).collect())
 }
 
 /// A location as the JSON outputs of audit and migrate give it.

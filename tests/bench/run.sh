@@ -48,6 +48,25 @@ hyperfine -N --warmup 3 --min-runs 20 --export-json "$out/generate.json" \
 target/release/wi-bench-native "$out/objects-1000.yaml" "$out/objects-10000.yaml" > "$out/native.json"
 # The Kubewarden policy: optimized (make policy) and built without optimization.
 target/release/wi-bench-policy target/kubewarden/policy.wasm "$UNOPTIMIZED_POLICY" > "$out/policy.json"
+# The Extism plugin from the Rust extism host: one Pod per call.
+target/release/wi-bench-extism bundles/extism/wi_policy_extism.wasm > "$out/extism.json"
+# Rule plugins: the example plugin's cost on 1,000 objects, and the sandbox's
+# limits: the wall time until a plugin in an endless loop is stopped (the
+# default 500 ms deadline), and the whole process's peak memory while a
+# plugin hoards memory up to the default 64 MiB cap and when allowed 1 GiB.
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: hostile}\ndata: {mode: %s}\n' loop > "$out/plugin-loop.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: hostile}\ndata: {mode: %s}\n' hog > "$out/plugin-hog.yaml"
+hyperfine -N --warmup 3 --min-runs 10 --export-json "$out/plugins.json" \
+  -n without "$bin lint -f $out/objects-1000.yaml -o json --no-plugin-dir" \
+  -n example "$bin lint -f $out/objects-1000.yaml -o json --plugin bundles/plugins/prod-cost-center.wasm" \
+  -n loop "$bin lint -f $out/plugin-loop.yaml --plugin target/plugins/hostile.wasm" \
+  -i >/dev/null
+for cap in 64Mi 1Gi; do
+  python3 -c 'import resource, subprocess, sys, json
+subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(json.dumps({"cap": sys.argv[1], "peak_rss_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))' \
+    "$cap" "$bin" lint -f "$out/plugin-hog.yaml" --plugin target/plugins/hostile.wasm --plugin-memory "$cap"
+done > "$out/plugin-hog.json"
 # The browser generator (make web).
 node tests/browser/bench.mjs > "$out/web.json"
 python3 tests/bench/table.py "$out" README.md

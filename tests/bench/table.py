@@ -44,6 +44,14 @@ rows.append(("browser page: regenerate all six outputs after a keystroke", f"{we
 rows.append(("browser page: lint 1,000 pasted objects", f"{web['lint1000Ms']:.0f} ms", "≤ 100 ms", web["lint1000Ms"] <= 100))
 rows.append(("browser page: token pane module (loaded on first use), gzipped", f"{web['explainWasmGzipBytes'] / 1e3:.0f} KB", "", None))
 rows.append(("browser page: first token explanation, module load included", f"{web['firstExplanationMs']:.0f} ms", "", None))
+ext = json.load(open(f"{out}/extism.json"))
+rows.append(("Extism plugin from the Rust `extism` host: `lint` of one Pod and its ServiceAccount, per call", us(ext["lint_seconds"]), "≤ 25 µs", ext["lint_seconds"] <= 25e-6))
+rows.append(("same, `mutate`, per call", us(ext["mutate_seconds"]), "", None))
+plug = {r["command"]: r["median"] for r in json.load(open(f"{out}/plugins.json"))["results"]}
+rows.append(("rule plugin: `lint`, 1,000 objects, with the example plugin (without: " + ms(plug["without"]) + ")", ms(plug["example"]), "", None))
+rows.append(("rule plugin in an endless loop: wall time of the whole run until it is stopped (default deadline 500 ms)", ms(plug["loop"]), "< 1 s", plug["loop"] < 1))
+for hog in (json.loads(l) for l in open(f"{out}/plugin-hog.json") if l.strip()):
+    rows.append((f"rule plugin hoarding memory, `--plugin-memory {hog['cap']}`: peak RSS of the whole process", f"{hog['peak_rss_kib'] * 1024 / 1e6:.0f} MB", "", None))
 for p, label, target in zip(policies, ("optimized (`make policy`)", "unoptimized (dev profile: opt-level 0, debug info)"), (True, False)):
     rows.append((f"Kubewarden policy {label}: module size", f"{p['bytes'] / 1e6:.2f} MB", "≤ 1.5 MB" if target else "", p["bytes"] <= 1.5e6 if target else None))
     rows.append((f"Kubewarden policy {label}: per request, fresh instance + validate, Pod", f"{p['validate'] * 1e3:.3f} ms", "≤ 1 ms" if target else "", p["validate"] <= 1e-3 if target else None))

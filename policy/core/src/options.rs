@@ -176,3 +176,70 @@ mod tests {
         }
     }
 }
+
+/// `classic` or `v1.6`, as `--layout` and the settings name them.
+pub fn parse_layout(name: Option<&str>) -> Result<crate::Layout, OptionError> {
+    match name {
+        None | Some("classic") => Ok(crate::Layout::Classic),
+        Some("v1.6") => Ok(crate::Layout::V1_6),
+        Some(other) => Err(OptionError { field: "layout".into(), message: format!("{other:?} is not classic or v1.6") }),
+    }
+}
+
+/// Lint's flags as the faces that take JSON (the Extism plugin, the page)
+/// name them: camelCase, every one optional.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct LintFlags {
+    pub issuer: Option<String>,
+    pub layout: Option<String>,
+    pub tenant_id: Option<String>,
+    pub authority_host: Option<String>,
+    pub namespace: Option<String>,
+    pub allowed_client_ids: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl LintFlags {
+    /// The options these flags ask for, checked as the CLI checks them.
+    pub fn options(self) -> Result<crate::LintOptions, OptionError> {
+        let options = crate::LintOptions {
+            issuer: self.issuer,
+            layout: parse_layout(self.layout.as_deref())?,
+            tenant_id: self.tenant_id,
+            authority_host: self.authority_host,
+            default_namespace: self.namespace.unwrap_or_else(|| "default".into()),
+            allowed_client_ids: self.allowed_client_ids,
+        };
+        check_lint_options(&options)?;
+        Ok(options)
+    }
+}
+
+/// Mutate's flags, as [`LintFlags`] are lint's.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct MutateFlags {
+    pub layout: Option<String>,
+    pub tenant_id: Option<String>,
+    pub authority_host: Option<String>,
+    pub namespace: Option<String>,
+    /// `--kubernetes-version`; the CLI's default, 1.31, when absent.
+    pub kubernetes_version: Option<String>,
+}
+
+impl MutateFlags {
+    pub fn options(self) -> Result<crate::MutateOptions, OptionError> {
+        let kubernetes_version = parse_kubernetes_version(self.kubernetes_version.as_deref().unwrap_or("1.31"))?;
+        check_webhook_options(self.tenant_id.as_deref(), self.authority_host.as_deref())?;
+        let namespace = self.namespace.unwrap_or_else(|| "default".into());
+        check_namespace(&namespace)?;
+        Ok(crate::MutateOptions {
+            layout: parse_layout(self.layout.as_deref())?,
+            tenant_id: self.tenant_id,
+            authority_host: self.authority_host,
+            kubernetes_version: Some(kubernetes_version),
+            default_namespace: namespace,
+            ..Default::default()
+        })
+    }
+}

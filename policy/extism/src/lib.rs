@@ -5,13 +5,11 @@
 //! on stderr, with the CLI's exit status as the error's return code.
 //! Only translation lives here.
 
-use std::collections::BTreeMap;
-
 use extism_pdk::{Error, FnResult, WithReturnCode, plugin_fn, warn};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use wi_core::options::OptionError;
-use wi_core::{InputError, Layout, LintOptions, MutateOptions, SourceFile};
+use wi_core::options::{LintFlags, MutateFlags, OptionError};
+use wi_core::{InputError, SourceFile};
 
 /// The CLI's exit statuses, as the plugin's error codes.
 const EXIT_FINDINGS: i32 = 1;
@@ -22,42 +20,6 @@ const EXIT_INPUT: i32 = 2;
 struct File {
     path: String,
     content: String,
-}
-
-/// `lint`'s input: the files and lint's flags, camelCase.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct LintRequest {
-    files: Vec<File>,
-    #[serde(default)]
-    issuer: Option<String>,
-    #[serde(default)]
-    layout: Option<String>,
-    #[serde(default)]
-    tenant_id: Option<String>,
-    #[serde(default)]
-    authority_host: Option<String>,
-    #[serde(default)]
-    namespace: Option<String>,
-    #[serde(default)]
-    allowed_client_ids: BTreeMap<String, Vec<String>>,
-}
-
-/// `mutate`'s input: the files and mutate's flags, camelCase.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct MutateRequest {
-    files: Vec<File>,
-    #[serde(default)]
-    layout: Option<String>,
-    #[serde(default)]
-    tenant_id: Option<String>,
-    #[serde(default)]
-    authority_host: Option<String>,
-    #[serde(default)]
-    namespace: Option<String>,
-    #[serde(default)]
-    kubernetes_version: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -97,8 +59,13 @@ fn fail<T>(message: impl Into<String>, code: i32) -> FnResult<T> {
     Err(WithReturnCode::new(Error::msg(message.into()), code))
 }
 
+/// Input that is not the JSON an export takes.
+fn refuse<T>(e: serde_json::Error) -> FnResult<T> {
+    fail(format!("kubectl wi: error: the plugin's input: {e}"), EXIT_INPUT)
+}
+
 fn parse<T: serde::de::DeserializeOwned>(input: &str) -> FnResult<T> {
-    serde_json::from_str(input).or_else(|e| fail(format!("kubectl wi: error: the plugin's input: {e}"), EXIT_INPUT))
+    serde_json::from_str(input).or_else(refuse)
 }
 
 /// As the CLI reads each file once however often it is named, a path
@@ -137,29 +104,29 @@ fn option_error<T>(e: OptionError) -> FnResult<T> {
     }
 }
 
-fn layout(name: Option<&str>) -> FnResult<Layout> {
-    match name {
-        None | Some("classic") => Ok(Layout::Classic),
-        Some("v1.6") => Ok(Layout::V1_6),
-        Some(other) => fail(format!("kubectl wi: error: --layout: {other:?} is not classic or v1.6"), EXIT_INPUT),
-    }
+/// `lint`'s and `mutate`'s input: `files` and the command's flags
+/// (camelCase, as the core's `LintFlags`/`MutateFlags` read them).
+fn request<Flags: serde::de::DeserializeOwned>(input: &str) -> FnResult<(Vec<SourceFile>, Flags)> {
+    let mut value: Value = serde_json::from_str(input).or_else(refuse)?;
+    let Some(fields) = value.as_object_mut() else {
+        return fail("kubectl wi: error: the plugin's input: expected an object with `files`", EXIT_INPUT);
+    };
+    let Some(listed) = fields.remove("files") else {
+        return fail("kubectl wi: error: the plugin's input: missing field `files`", EXIT_INPUT);
+    };
+    let listed: Vec<File> = serde_json::from_value(listed).or_else(refuse)?;
+    let flags: Flags = serde_json::from_value(value).or_else(refuse)?;
+    Ok((files(listed), flags))
 }
 
 #[plugin_fn]
 pub fn lint(input: String) -> FnResult<String> {
-    let request: LintRequest = parse(&input)?;
-    let options = LintOptions {
-        issuer: request.issuer,
-        layout: layout(request.layout.as_deref())?,
-        tenant_id: request.tenant_id,
-        authority_host: request.authority_host,
-        default_namespace: request.namespace.unwrap_or_else(|| "default".into()),
-        allowed_client_ids: request.allowed_client_ids,
+    let (files, flags) = request::<LintFlags>(&input)?;
+    let options = match flags.options() {
+        Ok(o) => o,
+        Err(e) => return option_error(e),
     };
-    if let Err(e) = wi_core::options::check_lint_options(&options) {
-        return option_error(e);
-    }
-    match wi_core::lint(&files(request.files), &options) {
+    match wi_core::lint(&files, &options) {
         Ok(findings) => Ok(wi_core::lint_json(&findings).to_string()),
         Err(errors) => input_errors(errors),
     }
@@ -167,28 +134,12 @@ pub fn lint(input: String) -> FnResult<String> {
 
 #[plugin_fn]
 pub fn mutate(input: String) -> FnResult<String> {
-    let request: MutateRequest = parse(&input)?;
-    let version = request.kubernetes_version.as_deref().unwrap_or("1.31");
-    let kubernetes_version = match wi_core::options::parse_kubernetes_version(version) {
-        Ok(v) => Some(v),
+    let (files, flags) = request::<MutateFlags>(&input)?;
+    let options = match flags.options() {
+        Ok(o) => o,
         Err(e) => return option_error(e),
     };
-    if let Err(e) = wi_core::options::check_webhook_options(request.tenant_id.as_deref(), request.authority_host.as_deref()) {
-        return option_error(e);
-    }
-    let namespace = request.namespace.unwrap_or_else(|| "default".into());
-    if let Err(e) = wi_core::options::check_namespace(&namespace) {
-        return option_error(e);
-    }
-    let options = MutateOptions {
-        layout: layout(request.layout.as_deref())?,
-        tenant_id: request.tenant_id,
-        authority_host: request.authority_host,
-        kubernetes_version,
-        default_namespace: namespace,
-        ..Default::default()
-    };
-    match wi_core::mutate(&files(request.files), &options) {
+    match wi_core::mutate(&files, &options) {
         Ok(objects) => {
             for warning in objects.iter().flat_map(|o| &o.warnings) {
                 warn!("kubectl wi: warning: {warning}");

@@ -3,7 +3,8 @@
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wi_core::generate::{self, Request};
-use wi_core::{LintOptions, MutateOptions, SourceFile};
+use wi_core::SourceFile;
+use wi_core::options::{LintFlags, MutateFlags};
 
 fn generate_errors(errors: Vec<generate::GenerateError>) -> Value {
     json!({"errors": errors.into_iter().map(|e| json!({"field": e.field, "file": e.file, "line": e.line, "message": e.message})).collect::<Vec<_>>()})
@@ -32,12 +33,30 @@ fn input_errors(errors: Vec<wi_core::InputError>) -> Value {
     json!({"inputErrors": errors.into_iter().map(|e| json!({"file": e.file, "line": e.line, "column": e.column, "message": e.message})).collect::<Vec<_>>()})
 }
 
+/// The options of a JSON object of flags (`LintFlags`, `MutateFlags`:
+/// lint's and mutate's flags in camelCase), or what is wrong with them as
+/// `{"optionError": {field, message}}`.
+fn flags<Flags: serde::de::DeserializeOwned + Default, Options>(
+    options: Option<String>,
+    check: impl FnOnce(Flags) -> Result<Options, wi_core::options::OptionError>,
+) -> Result<Options, String> {
+    let flags = match options.as_deref().map(str::trim) {
+        None | Some("") => Flags::default(),
+        Some(text) => serde_json::from_str(text).map_err(|e| json!({"optionError": {"field": "", "message": e.to_string()}}).to_string())?,
+    };
+    check(flags).map_err(|e| json!({"optionError": {"field": e.field, "message": e.message}}).to_string())
+}
+
 /// What `kubectl wi lint -o json` prints for one pasted text
 /// (`{"findings": [...], "summary": {...}}`), or `{"inputErrors": [...]}`.
+/// `options`: lint's flags as JSON (`{"issuer": ..., "tenantId": ...}`).
 #[wasm_bindgen]
-pub fn lint(name: &str, content: &str) -> String {
+pub fn lint(name: &str, content: &str, options: Option<String>) -> String {
+    let options = match flags(options, LintFlags::options) {
+        Ok(o) => o,
+        Err(e) => return e,
+    };
     let files = [SourceFile { name: name.into(), content: content.into() }];
-    let options = LintOptions { default_namespace: "default".into(), ..Default::default() };
     match wi_core::lint(&files, &options) {
         Ok(findings) => wi_core::lint_json(&findings).to_string(),
         Err(e) => input_errors(e).to_string(),
@@ -46,11 +65,14 @@ pub fn lint(name: &str, content: &str) -> String {
 
 /// The pasted objects as the webhook would mutate them, as the YAML
 /// `kubectl wi mutate` prints: `{"yaml": "..."}`, `{"inputErrors": [...]}`
-/// or `{"refusals": [{line, message}]}`.
+/// or `{"refusals": [{line, message}]}`. `options`: mutate's flags as JSON.
 #[wasm_bindgen]
-pub fn mutate(name: &str, content: &str) -> String {
+pub fn mutate(name: &str, content: &str, options: Option<String>) -> String {
+    let options = match flags(options, MutateFlags::options) {
+        Ok(o) => o,
+        Err(e) => return e,
+    };
     let files = [SourceFile { name: name.into(), content: content.into() }];
-    let options = MutateOptions { default_namespace: "default".into(), ..Default::default() };
     match wi_core::mutate(&files, &options) {
         Ok(objects) => {
             let values: Vec<Value> = objects.into_iter().map(|o| o.object).collect();

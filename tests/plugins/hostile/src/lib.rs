@@ -36,7 +36,13 @@ impl Guest for Hostile {
     fn describe() -> PluginInfo {
         PluginInfo {
             name: "hostile".into(),
-            prefix: if cfg!(feature = "steal-prefix") { "WI".into() } else { "HOST".into() },
+            prefix: if cfg!(feature = "steal-prefix") {
+                "WI".into()
+            } else if cfg!(feature = "shadow-prefix") {
+                "HOS".into()
+            } else {
+                "HOST".into()
+            },
             rules: vec![RuleInfo {
                 code: if cfg!(feature = "steal-prefix") { "WI999".into() } else { "HOST001".into() },
                 name: "config-map-seen".into(),
