@@ -79,12 +79,15 @@ $(WEB_TOOLS): .ci/web-tools tests/browser/package-lock.json bundles/web/package-
 # Two modules from policy/web: the page's (generate, lint, mutate) and the
 # token pane's (explain), which the page loads only when it is first used.
 WASM_OPT_FLAGS := -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals --enable-reference-types --enable-multivalue
+# Panic locations (file names and lines) are left out of the page's modules:
+# panics abort there and print nothing, and the names cost 6 KB gzipped.
+WEB_ENV := $(WASM_ENV) RUSTC_BOOTSTRAP=1 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=-Zlocation-detail=none
 web: $(WEB_TOOLS)
 	rm -rf bundles/web/dist
 	mkdir -p bundles/web/dist
-	$(WASM_ENV) $(CARGO) build --profile web --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-web --no-default-features --features explain
+	$(WEB_ENV) $(CARGO) build --profile web --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-web --no-default-features --features explain
 	target/tools/bin/wasm-bindgen --target web --no-typescript --out-dir bundles/web/dist --out-name wi_explain target/$(WASM_TARGET)/web/wi_web.wasm
-	$(WASM_ENV) $(CARGO) build --profile web --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-web
+	$(WEB_ENV) $(CARGO) build --profile web --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-web
 	target/tools/bin/wasm-bindgen --target web --no-typescript --out-dir bundles/web/dist target/$(WASM_TARGET)/web/wi_web.wasm
 	for module in wi_web wi_explain; do \
 		bundles/web/node_modules/.bin/wasm-opt $(WASM_OPT_FLAGS) bundles/web/dist/$${module}_bg.wasm -o bundles/web/dist/$${module}_bg.wasm || exit 1; \

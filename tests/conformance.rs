@@ -182,7 +182,7 @@ fn web_answer(table: &str, case: &Case) -> Result<Value, String> {
 
 fn lint_row(case: &Case) -> Result<(), Failed> {
     let mut row = Row::new(format!("lint/{}", case.name));
-    let options = serde_json::from_value::<LintFlags>(flags(case)).map_err(|e| e.to_string())?.options().map_err(|e| e.to_string())?;
+    let options = LintFlags::from_json(&flags(case))?.options().map_err(|e| e.to_string())?;
     let native = match wi_core::lint(&[case.source()], &options) {
         Ok(findings) => wi_core::lint_json(&findings),
         Err(e) => return Err(format!("{}: the native core refuses the input: {e:?}", case.input).into()),
@@ -199,7 +199,7 @@ fn lint_row(case: &Case) -> Result<(), Failed> {
 
 fn mutate_row(case: &Case) -> Result<(), Failed> {
     let mut row = Row::new(format!("mutate/{}", case.name));
-    let options = serde_json::from_value::<MutateFlags>(flags(case)).map_err(|e| e.to_string())?.options().map_err(|e| e.to_string())?;
+    let options = MutateFlags::from_json(&flags(case))?.options().map_err(|e| e.to_string())?;
     let mut args = vec!["mutate", "-f", case.input.as_str(), "-o", "json"];
     args.extend(case.args.iter().map(String::as_str));
     match wi_core::mutate(&[case.source()], &options) {

@@ -313,7 +313,7 @@ fn plugin_files_that_would_hang_or_swamp_the_host_are_refused() {
     code.function(&body);
     module.section(&code);
     std::fs::write(&big, module.finish()).unwrap();
-    for (plugin, expected) in [(&fifo, "not a file"), (&big, "a function of it is 292 KiB of code; a plugin function may have 256 KiB")] {
+    for (plugin, expected) in [(&fifo, "not a file"), (&big, "a function of it is 292 KiB of code; a plugin function may have 128 KiB")] {
         let plugin = plugin.display().to_string();
         let out = run_cli(&["lint", "-f", PROD, "--plugin", &plugin], None);
         assert_eq!(out.status.code(), Some(2));

@@ -55,8 +55,13 @@ const FILE_LIMIT: u64 = 64 << 20;
 /// memory grow with a function's size (one 7.5 MB function took 18 s and
 /// 2.4 GB), and compilation runs before any deadline or cap applies. A
 /// Rust plugin's largest functions are tens of KiB.
-const FUNCTION_LIMIT: usize = 256 << 10;
-const CODE_LIMIT: usize = 8 << 20;
+const FUNCTION_LIMIT: usize = 128 << 10;
+const CODE_LIMIT: usize = 4 << 20;
+/// Functions a plugin may have: each costs the compiler a fixed amount
+/// (990,000 empty ones took 10 s and 2 GB); the example has a few hundred.
+const FUNCTION_COUNT_LIMIT: usize = 20_000;
+/// Bytes one table element counts against the memory cap.
+const TABLE_ELEMENT_BYTES: usize = 16;
 /// Wall time the compilation of one plugin may take.
 const COMPILE_TIMEOUT: Duration = Duration::from_secs(10);
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -114,8 +119,11 @@ impl ResourceLimiter for Sandbox {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
-        Ok(desired <= 1_000_000)
+    /// Tables take host memory too (a table of a million functions is
+    /// megabytes): their elements count against the same cap.
+    fn table_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let bytes = |elements: usize| elements.saturating_mul(TABLE_ELEMENT_BYTES);
+        self.memory_growing(bytes(current), bytes(desired), None)
     }
 
     fn instances(&self) -> usize {
@@ -279,9 +287,14 @@ fn read_plugin(path: &str) -> Result<Vec<u8>, String> {
 /// Damaged files pass through: the compiler says what is wrong with them.
 fn check_code_size(bytes: &[u8]) -> Result<(), String> {
     let mut total = 0usize;
+    let mut functions = 0usize;
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
         let Ok(payload) = payload else { return Ok(()) };
         if let wasmparser::Payload::CodeSectionEntry(body) = payload {
+            functions += 1;
+            if functions > FUNCTION_COUNT_LIMIT {
+                return Err(format!("it has more than {FUNCTION_COUNT_LIMIT} functions"));
+            }
             let range = body.range();
             let size = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
             if size > FUNCTION_LIMIT {
@@ -397,6 +410,10 @@ fn check_info(info: &api::PluginInfo, taken: &HashSet<String>) -> Result<(), Str
         plain(&rule.summary, 512).map_err(|e| format!("rule {code}: its summary {e}"))?;
         if rule.documentation.len() > 64 << 10 {
             return Err(format!("rule {code}: its documentation is longer than 64 KiB"));
+        }
+        // Markdown has line breaks; nothing else that steers a terminal.
+        if rule.documentation.chars().any(|c| c != '\n' && crate::report::is_unsafe_in_a_line(c)) {
+            return Err(format!("rule {code}: its documentation holds control or bidirectional characters"));
         }
     }
     Ok(())

@@ -73,10 +73,11 @@ pub fn text(findings: &[Finding], objects_note: &str) -> String {
 
 /// Characters that must not reach a terminal line as they are: controls
 /// (line breaks, escape sequences, C1), Unicode line and paragraph
-/// separators, and the bidirectional marks that make a line read in
-/// another order than it is written.
+/// separators, the bidirectional marks that make a line read in another
+/// order than it is written, and invisible characters (zero-width, soft
+/// hyphen, byte order mark) that make two texts look alike.
 pub fn is_unsafe_in_a_line(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{00ad}' | '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
 }
 
 /// `text` with the characters of [`is_unsafe_in_a_line`] written as Rust

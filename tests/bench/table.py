@@ -46,6 +46,7 @@ rows.append(("browser page: token pane module (loaded on first use), gzipped", f
 rows.append(("browser page: first token explanation, module load included", f"{web['firstExplanationMs']:.0f} ms", "", None))
 ext = json.load(open(f"{out}/extism.json"))
 rows.append(("Extism plugin from the Rust `extism` host: `lint` of one Pod and its ServiceAccount, per call", us(ext["lint_seconds"]), "≤ 25 µs", ext["lint_seconds"] <= 25e-6))
+rows.append(("same lint natively, in process (the core's own share of a call)", us(ext["native_lint_seconds"]), "", None))
 rows.append(("same, `mutate`, per call", us(ext["mutate_seconds"]), "", None))
 plug = {r["command"]: r["median"] for r in json.load(open(f"{out}/plugins.json"))["results"]}
 rows.append(("rule plugin: `lint`, 1,000 objects, with the example plugin (without: " + ms(plug["without"]) + ")", ms(plug["example"]), "", None))

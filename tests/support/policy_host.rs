@@ -179,7 +179,7 @@ pub fn lint_case_problems(policy: &Policy, case: &Case) -> Vec<String> {
             .iter()
             .filter(|f| f.object == index || (Some(f.object) == sa_index && matches!(f.rule, "WI005" | "WI040")))
             .filter(|f| f.severity == wi_core::Severity::Error)
-            .filter(|f| !matches!(f.rule, "WI004" | "WI024" | "WI025" | "WI030" | "WI031" | "WI032" | "WI051"))
+            .filter(|f| !matches!(f.rule, "WI004" | "WI019" | "WI024" | "WI025" | "WI030" | "WI031" | "WI032" | "WI051"))
             // WI002's ServiceAccount variant needs the ServiceAccount of a pod
             // that has not opted in; admission only looks up opted-in pods.
             .filter(|f| !(f.rule == "WI002" && f.pointer.contains("/metadata/labels/")))

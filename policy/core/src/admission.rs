@@ -532,5 +532,6 @@ fn judged_findings(objects: &[Object], options: &LintOptions, pod_update: bool) 
 
 /// Rules about the set of linted files rather than one object: the admission
 /// face looks the ServiceAccount up instead, and sees no federated
-/// credentials besides the one admitted.
-const ADMISSION_SKIPPED: &[&str] = &["WI004", "WI030", "WI031"];
+/// credentials besides the one admitted. And WI019, about pods read from a
+/// cluster: an admitted pod has a uid but is not injected yet.
+const ADMISSION_SKIPPED: &[&str] = &["WI004", "WI019", "WI030", "WI031"];

@@ -187,9 +187,9 @@ pub fn parse_layout(name: Option<&str>) -> Result<crate::Layout, OptionError> {
 }
 
 /// Lint's flags as the faces that take JSON (the Extism plugin, the page)
-/// name them: camelCase, every one optional.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+/// name them: camelCase, every one optional. Read by hand from a JSON
+/// object rather than derived: the page's wasm size is a goal.
+#[derive(Debug, Default)]
 pub struct LintFlags {
     pub issuer: Option<String>,
     pub layout: Option<String>,
@@ -199,7 +199,67 @@ pub struct LintFlags {
     pub allowed_client_ids: std::collections::BTreeMap<String, Vec<String>>,
 }
 
+/// Mutate's flags, as [`LintFlags`] are lint's.
+#[derive(Debug, Default)]
+pub struct MutateFlags {
+    pub layout: Option<String>,
+    pub tenant_id: Option<String>,
+    pub authority_host: Option<String>,
+    pub namespace: Option<String>,
+    /// `--kubernetes-version`; the CLI's default, 1.31, when absent.
+    pub kubernetes_version: Option<String>,
+}
+
+/// The fields of a JSON object of flags, each checked against `known`;
+/// the words are serde's, as the faces reported them before.
+fn flag_fields<'a>(value: &'a serde_json::Value, known: &[&str]) -> Result<Vec<(&'a str, &'a serde_json::Value)>, String> {
+    let object = value.as_object().ok_or_else(|| format!("invalid type: {}, expected an object of flags", crate::objects::describe(value)))?;
+    object
+        .iter()
+        .map(|(key, v)| {
+            if known.contains(&key.as_str()) {
+                Ok((key.as_str(), v))
+            } else {
+                Err(format!("unknown field `{key}`, expected one of {}", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")))
+            }
+        })
+        .collect()
+}
+
+/// A flag's string value; null is absent.
+fn flag_string(key: &str, value: &serde_json::Value) -> Result<Option<String>, String> {
+    match value {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::String(s) => Ok(Some(s.clone())),
+        other => Err(format!("`{key}`: invalid type: {}, expected a string", crate::objects::describe(other))),
+    }
+}
+
 impl LintFlags {
+    pub fn from_json(value: &serde_json::Value) -> Result<LintFlags, String> {
+        let mut flags = LintFlags::default();
+        for (key, v) in flag_fields(value, &["issuer", "layout", "tenantId", "authorityHost", "namespace", "allowedClientIds"])? {
+            match key {
+                "issuer" => flags.issuer = flag_string(key, v)?,
+                "layout" => flags.layout = flag_string(key, v)?,
+                "tenantId" => flags.tenant_id = flag_string(key, v)?,
+                "authorityHost" => flags.authority_host = flag_string(key, v)?,
+                "namespace" => flags.namespace = flag_string(key, v)?,
+                _ => {
+                    for (namespace, ids) in v.as_object().into_iter().flatten() {
+                        let ids = ids.as_array().filter(|a| a.iter().all(serde_json::Value::is_string));
+                        let ids = ids.ok_or_else(|| format!("`allowedClientIds.{namespace}`: expected a list of strings"))?;
+                        flags.allowed_client_ids.insert(namespace.clone(), ids.iter().filter_map(|i| i.as_str().map(String::from)).collect());
+                    }
+                    if !v.is_object() && !v.is_null() {
+                        return Err("`allowedClientIds`: expected an object of namespace: [client IDs]".into());
+                    }
+                }
+            }
+        }
+        Ok(flags)
+    }
+
     /// The options these flags ask for, checked as the CLI checks them.
     pub fn options(self) -> Result<crate::LintOptions, OptionError> {
         let options = crate::LintOptions {
@@ -215,19 +275,22 @@ impl LintFlags {
     }
 }
 
-/// Mutate's flags, as [`LintFlags`] are lint's.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
-pub struct MutateFlags {
-    pub layout: Option<String>,
-    pub tenant_id: Option<String>,
-    pub authority_host: Option<String>,
-    pub namespace: Option<String>,
-    /// `--kubernetes-version`; the CLI's default, 1.31, when absent.
-    pub kubernetes_version: Option<String>,
-}
-
 impl MutateFlags {
+    pub fn from_json(value: &serde_json::Value) -> Result<MutateFlags, String> {
+        let mut flags = MutateFlags::default();
+        for (key, v) in flag_fields(value, &["layout", "tenantId", "authorityHost", "namespace", "kubernetesVersion"])? {
+            let text = flag_string(key, v)?;
+            match key {
+                "layout" => flags.layout = text,
+                "tenantId" => flags.tenant_id = text,
+                "authorityHost" => flags.authority_host = text,
+                "namespace" => flags.namespace = text,
+                _ => flags.kubernetes_version = text,
+            }
+        }
+        Ok(flags)
+    }
+
     pub fn options(self) -> Result<crate::MutateOptions, OptionError> {
         let kubernetes_version = parse_kubernetes_version(self.kubernetes_version.as_deref().unwrap_or("1.31"))?;
         check_webhook_options(self.tenant_id.as_deref(), self.authority_host.as_deref())?;

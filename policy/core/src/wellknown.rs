@@ -59,6 +59,13 @@ pub const CLASSIC_MOUNT_PATH: &str = "/var/run/secrets/azure/tokens";
 pub const CLASSIC_TOKEN_PATH: &str = "azure-identity-token";
 
 impl Layout {
+    /// As `--layout` names it, with the releases it stands for.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Classic => "classic (v1.0-v1.5)",
+            Layout::V1_6 => "v1.6",
+        }
+    }
     pub fn mount_path(self) -> &'static str {
         match self {
             Layout::Classic => CLASSIC_MOUNT_PATH,

@@ -104,9 +104,9 @@ fn option_error<T>(e: OptionError) -> FnResult<T> {
     }
 }
 
-/// `lint`'s and `mutate`'s input: `files` and the command's flags
-/// (camelCase, as the core's `LintFlags`/`MutateFlags` read them).
-fn request<Flags: serde::de::DeserializeOwned>(input: &str) -> FnResult<(Vec<SourceFile>, Flags)> {
+/// `lint`'s and `mutate`'s input: `files`, and the command's flags read by
+/// `read_flags` (the core's `LintFlags::from_json` or `MutateFlags::from_json`).
+fn request<Flags>(input: &str, read_flags: fn(&Value) -> Result<Flags, String>) -> FnResult<(Vec<SourceFile>, Flags)> {
     let mut value: Value = serde_json::from_str(input).or_else(refuse)?;
     let Some(fields) = value.as_object_mut() else {
         return fail("kubectl wi: error: the plugin's input: expected an object with `files`", EXIT_INPUT);
@@ -115,13 +115,15 @@ fn request<Flags: serde::de::DeserializeOwned>(input: &str) -> FnResult<(Vec<Sou
         return fail("kubectl wi: error: the plugin's input: missing field `files`", EXIT_INPUT);
     };
     let listed: Vec<File> = serde_json::from_value(listed).or_else(refuse)?;
-    let flags: Flags = serde_json::from_value(value).or_else(refuse)?;
-    Ok((files(listed), flags))
+    match read_flags(&value) {
+        Ok(flags) => Ok((files(listed), flags)),
+        Err(e) => fail(format!("kubectl wi: error: the plugin's input: {e}"), EXIT_INPUT),
+    }
 }
 
 #[plugin_fn]
 pub fn lint(input: String) -> FnResult<String> {
-    let (files, flags) = request::<LintFlags>(&input)?;
+    let (files, flags) = request(&input, LintFlags::from_json)?;
     let options = match flags.options() {
         Ok(o) => o,
         Err(e) => return option_error(e),
@@ -134,7 +136,7 @@ pub fn lint(input: String) -> FnResult<String> {
 
 #[plugin_fn]
 pub fn mutate(input: String) -> FnResult<String> {
-    let (files, flags) = request::<MutateFlags>(&input)?;
+    let (files, flags) = request(&input, MutateFlags::from_json)?;
     let options = match flags.options() {
         Ok(o) => o,
         Err(e) => return option_error(e),

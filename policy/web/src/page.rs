@@ -33,16 +33,18 @@ fn input_errors(errors: Vec<wi_core::InputError>) -> Value {
     json!({"inputErrors": errors.into_iter().map(|e| json!({"file": e.file, "line": e.line, "column": e.column, "message": e.message})).collect::<Vec<_>>()})
 }
 
-/// The options of a JSON object of flags (`LintFlags`, `MutateFlags`:
-/// lint's and mutate's flags in camelCase), or what is wrong with them as
-/// `{"optionError": {field, message}}`.
-fn flags<Flags: serde::de::DeserializeOwned + Default, Options>(
+/// The options of a JSON object of flags (lint's and mutate's flags in
+/// camelCase, read by the core's `LintFlags`/`MutateFlags`), or what is
+/// wrong with them as `{"optionError": {field, message}}`.
+fn flags<Flags: Default, Options>(
     options: Option<String>,
-    check: impl FnOnce(Flags) -> Result<Options, wi_core::options::OptionError>,
+    read: fn(&Value) -> Result<Flags, String>,
+    check: fn(Flags) -> Result<Options, wi_core::options::OptionError>,
 ) -> Result<Options, String> {
+    let refuse = |message: String| json!({"optionError": {"field": "", "message": message}}).to_string();
     let flags = match options.as_deref().map(str::trim) {
         None | Some("") => Flags::default(),
-        Some(text) => serde_json::from_str(text).map_err(|e| json!({"optionError": {"field": "", "message": e.to_string()}}).to_string())?,
+        Some(text) => read(&serde_json::from_str(text).map_err(|e| refuse(e.to_string()))?).map_err(refuse)?,
     };
     check(flags).map_err(|e| json!({"optionError": {"field": e.field, "message": e.message}}).to_string())
 }
@@ -52,7 +54,7 @@ fn flags<Flags: serde::de::DeserializeOwned + Default, Options>(
 /// `options`: lint's flags as JSON (`{"issuer": ..., "tenantId": ...}`).
 #[wasm_bindgen]
 pub fn lint(name: &str, content: &str, options: Option<String>) -> String {
-    let options = match flags(options, LintFlags::options) {
+    let options = match flags(options, LintFlags::from_json, LintFlags::options) {
         Ok(o) => o,
         Err(e) => return e,
     };
@@ -68,7 +70,7 @@ pub fn lint(name: &str, content: &str, options: Option<String>) -> String {
 /// or `{"refusals": [{line, message}]}`. `options`: mutate's flags as JSON.
 #[wasm_bindgen]
 pub fn mutate(name: &str, content: &str, options: Option<String>) -> String {
-    let options = match flags(options, MutateFlags::options) {
+    let options = match flags(options, MutateFlags::from_json, MutateFlags::options) {
         Ok(o) => o,
         Err(e) => return e,
     };

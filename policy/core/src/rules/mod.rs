@@ -35,6 +35,11 @@ mod wi011_aad_pod_identity;
 mod wi012_default_service_account;
 mod wi013_token_volume_collision;
 mod wi014_opt_in_on_workload;
+mod wi015_opt_in_in_selector;
+mod wi016_hard_coded_token_path;
+mod wi017_az_login_identity;
+mod wi018_kube_system;
+mod wi019_not_injected;
 mod wi020_fic_subject;
 mod wi021_fic_issuer;
 mod wi022_fic_audience;
@@ -77,6 +82,11 @@ pub const ALL: &[Rule] = &[
     wi012_default_service_account::RULE,
     wi013_token_volume_collision::RULE,
     wi014_opt_in_on_workload::RULE,
+    wi015_opt_in_in_selector::RULE,
+    wi016_hard_coded_token_path::RULE,
+    wi017_az_login_identity::RULE,
+    wi018_kube_system::RULE,
+    wi019_not_injected::RULE,
     wi020_fic_subject::RULE,
     wi021_fic_issuer::RULE,
     wi022_fic_audience::RULE,
