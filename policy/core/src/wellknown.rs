@@ -59,10 +59,10 @@ pub const CLASSIC_MOUNT_PATH: &str = "/var/run/secrets/azure/tokens";
 pub const CLASSIC_TOKEN_PATH: &str = "azure-identity-token";
 
 impl Layout {
-    /// As `--layout` names it, with the releases it stands for.
+    /// As `--layout` names it.
     pub fn name(self) -> &'static str {
         match self {
-            Layout::Classic => "classic (v1.0-v1.5)",
+            Layout::Classic => "classic",
             Layout::V1_6 => "v1.6",
         }
     }

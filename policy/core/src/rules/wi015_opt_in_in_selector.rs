@@ -11,7 +11,8 @@ pub const RULE: Rule = Rule {
     doc: rule_doc!(r#"## What it does
 Reports a Deployment, StatefulSet, DaemonSet, ReplicaSet or Job whose
 `spec.selector` (`matchLabels` or `matchExpressions`) uses the
-`azure.workload.identity/use` label.
+`azure.workload.identity/use` label, and a CronJob whose job template's
+selector does.
 
 ## Why is this bad?
 A workload's selector is immutable. Once the opt-in label is part of it,
@@ -50,18 +51,29 @@ spec:
 
 const KINDS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"];
 
+/// Where a workload's selector is: beside its pod template (a CronJob's
+/// in its job template, set with `manualSelector`).
+fn selector_of(kind: &str, template: &str) -> Option<&'static str> {
+    match template {
+        "/spec/template" if KINDS.contains(&kind) => Some("/spec/selector"),
+        "/spec/jobTemplate/spec/template" => Some("/spec/jobTemplate/spec/selector"),
+        _ => None,
+    }
+}
+
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    for pod in cx.inventory.pods().filter(|p| p.template == "/spec/template" && KINDS.contains(&p.object.kind.as_str())) {
-        let Some(selector) = pod.object.doc.value.pointer("/spec/selector") else { continue };
+    for pod in cx.inventory.pods() {
+        let Some(at) = selector_of(&pod.object.kind, pod.template) else { continue };
+        let Some(selector) = pod.object.doc.value.pointer(at) else { continue };
         let in_labels = selector.get("matchLabels").and_then(|l| l.get(USE_LABEL)).is_some();
         let in_expressions = selector
             .get("matchExpressions")
             .and_then(Value::as_array)
             .and_then(|list| list.iter().position(|e| e.get("key").and_then(Value::as_str) == Some(USE_LABEL)));
         let pointer = if in_labels {
-            format!("/spec/selector/matchLabels/{}", escape_pointer_segment(USE_LABEL))
+            format!("{at}/matchLabels/{}", escape_pointer_segment(USE_LABEL))
         } else if let Some(i) = in_expressions {
-            format!("/spec/selector/matchExpressions/{i}")
+            format!("{at}/matchExpressions/{i}")
         } else {
             continue;
         };
@@ -73,7 +85,12 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 "the {} selects its pods by `{USE_LABEL}`; selectors are immutable, so removing the label later fails every upgrade",
                 pod.object.kind
             ),
-            format!("remove `{USE_LABEL}` from `spec.selector` (keep it on `spec.template.metadata.labels`); an existing {} must be recreated for that", pod.object.kind),
+            format!(
+                "remove `{USE_LABEL}` from `{}` (keep it on `{}.metadata.labels`); an existing {} must be recreated for that",
+                at.trim_start_matches('/').replace('/', "."),
+                pod.template.trim_start_matches('/').replace('/', "."),
+                pod.object.kind
+            ),
         ));
     }
 }

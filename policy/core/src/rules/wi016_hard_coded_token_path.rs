@@ -8,13 +8,15 @@ pub const RULE: Rule = Rule {
     severity: Severity::Warning,
     summary: "A container names the projected token's path literally instead of `$AZURE_FEDERATED_TOKEN_FILE`",
     doc: rule_doc!(r#"## What it does
-Reports the webhook's token directories (`/var/run/secrets/azure/tokens/`
-of v1.0-v1.5, `/var/run/secrets/azure/wi/token/` of v1.6) written literally
-in the `command`, `args` or `env` values of a container the webhook injects
-into. It is an error when the path is not the one of the `--layout` in use
-(the file is not there), a warning otherwise (it breaks on the next
-upgrade). The `AZURE_FEDERATED_TOKEN_FILE` variable the webhook injects is
-not reported.
+Reports the webhook's token directories (`/var/run/secrets/azure/tokens`
+of v1.0-v1.5, `/var/run/secrets/azure/wi` of v1.6, and paths under them)
+written literally in the `command`, `args`, probe and lifecycle-hook
+commands or `env` values of a container the webhook injects into. It is an
+error when the path is not the one of the `--layout` in use (the file is
+not there), a warning otherwise (it breaks when the layout changes). In a
+pod the webhook already mutated (it holds the token volume), the
+`AZURE_FEDERATED_TOKEN_FILE` it injected is not reported; one written in a
+manifest is.
 
 ## Why is this bad?
 Webhook v1.6.0 moved the token from
@@ -41,50 +43,61 @@ or read `$AZURE_FEDERATED_TOKEN_FILE` in the program or script.
     check,
 };
 
+/// Where `dir` occurs in `text` as a whole path (followed by nothing, `/`,
+/// a quote, a space...: not `/var/run/secrets/azure/tokens2`).
+fn names_dir(text: &str, dir: &str) -> bool {
+    text.match_indices(dir).any(|(i, _)| !text[i + dir.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '-' || c == '_' || c == '.'))
+}
+
 /// The token directory of each layout, as a program would name it.
 fn layout_of(text: &str) -> Option<Layout> {
-    if text.contains(&format!("{CLASSIC_MOUNT_PATH}/")) {
+    if names_dir(text, CLASSIC_MOUNT_PATH) {
         Some(Layout::Classic)
-    } else if text.contains(&format!("{V1_6_MOUNT_PATH}/token/")) || text.contains(&format!("{V1_6_MOUNT_PATH}/{V1_6_TOKEN_PATH}")) {
+    } else if names_dir(text, V1_6_MOUNT_PATH) {
         Some(Layout::V1_6)
     } else {
         None
     }
 }
 
+/// A pod the webhook already mutated: it holds the webhook's token volume,
+/// so its `AZURE_FEDERATED_TOKEN_FILE` is the webhook's own.
+fn mutated(spec: &Value) -> bool {
+    spec.get("volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.get("name").and_then(Value::as_str))
+        .any(|name| name == CLASSIC_VOLUME || name.starts_with(V1_6_VOLUME_PREFIX))
+}
+
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     let layout = cx.options.layout;
     for pod in cx.inventory.pods().filter(|p| p.opted_in()) {
+        let injected_already = mutated(pod.spec);
         for (pointer, container) in pod.injected_containers() {
             let name = container.get("name").and_then(Value::as_str).unwrap_or("");
-            let mut places: Vec<(String, &str)> = Vec::new();
-            for field in ["command", "args"] {
-                for (i, text) in container.get(field).and_then(Value::as_array).into_iter().flatten().enumerate() {
-                    if let Some(text) = text.as_str() {
-                        places.push((format!("{pointer}/{field}/{i}"), text));
-                    }
-                }
-            }
+            let mut places: Vec<(String, String)> = super::wi017_az_login_identity::command_lines(&pointer, container).into_iter().flatten().collect();
             for (i, var) in container.get("env").and_then(Value::as_array).into_iter().flatten().enumerate() {
                 // The webhook's own variable holds the path by design.
-                if var.get("name").and_then(Value::as_str) == Some(ENV_TOKEN_FILE) {
+                if injected_already && var.get("name").and_then(Value::as_str) == Some(ENV_TOKEN_FILE) {
                     continue;
                 }
                 if let Some(text) = var.get("value").and_then(Value::as_str) {
-                    places.push((format!("{pointer}/env/{i}/value"), text));
+                    places.push((format!("{pointer}/env/{i}/value"), text.to_string()));
                 }
             }
             for (place, text) in places {
-                let Some(written) = layout_of(text) else { continue };
+                let Some(written) = layout_of(&text) else { continue };
                 let finding = Finding::new(
                     &RULE,
                     pod.index,
                     place,
                     if written == layout {
-                        format!("container `{name}` names the token's path literally; webhook v1.6.0 moved it, so this breaks on upgrade")
+                        format!("container `{name}` names the token's path literally; it moves when the webhook changes its layout (v1.6.0 moved it), and then the token is not found")
                     } else {
                         format!(
-                            "container `{name}` names the token path of the {} layout, but the webhook in use ({}) mounts it at `{}`",
+                            "container `{name}` names the token path of the {} layout, but the webhook in use ({} layout) mounts it at `{}`",
                             written.name(),
                             layout.name(),
                             layout.token_file()

@@ -9,7 +9,8 @@ pub const RULE: Rule = Rule {
     summary: "A running opted-in pod was never injected: recreate it",
     doc: rule_doc!(r#"## What it does
 In pods read from a cluster (`kubectl get pods -o json`: a Pod with a
-`status` or a `metadata.uid`), reports opted-in pods in which a container
+`metadata.uid` or a non-empty `status`, not `Succeeded` or `Failed`),
+reports opted-in pods in which a container
 the webhook injects into (all but `skip-containers`) has no
 `AZURE_FEDERATED_TOKEN_FILE` variable. Manifests (pods not yet created)
 and admission requests are not judged: the webhook has yet to run on them.
@@ -40,8 +41,15 @@ if the new pod is not injected either.
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     for pod in cx.inventory.pods().filter(|p| p.template.is_empty() && p.opted_in()) {
+        // Created in a cluster: a uid, or a status the cluster wrote
+        // (`status: {}` is what `kubectl create --dry-run -o yaml` writes).
+        // Finished pods are history, not a problem to fix.
         let value = &pod.object.doc.value;
-        if value.get("status").is_none() && value.pointer("/metadata/uid").is_none() {
+        let status = value.get("status").and_then(Value::as_object).filter(|s| !s.is_empty());
+        if status.is_none() && value.pointer("/metadata/uid").and_then(Value::as_str).is_none_or(str::is_empty) {
+            continue;
+        }
+        if matches!(value.pointer("/status/phase").and_then(Value::as_str), Some("Succeeded" | "Failed")) {
             continue;
         }
         for (pointer, container) in pod.injected_containers() {
@@ -56,7 +64,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             out.push(Finding::new(
                 &RULE,
                 pod.index,
-                pointer,
+                format!("{pointer}/name"),
                 format!("the running pod is opted in, but container `{name}` has no {ENV_TOKEN_FILE}: the webhook did not inject it when the pod was created"),
                 "recreate the pod (e.g. `kubectl rollout restart` its workload) while the webhook runs; adding the label to a running pod changes nothing",
             ));
