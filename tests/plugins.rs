@@ -358,3 +358,39 @@ fn rules_lists_the_rules_of_plugins() {
     let out = run_cli(&["rules", "--plugin", built(EXAMPLE)], None);
     assert!(text(&out.stdout).lines().last().unwrap().starts_with("ORG001  error    prod-service-account-cost-center"));
 }
+
+#[test]
+fn a_compiled_plugin_is_cached_and_a_damaged_copy_is_replaced() {
+    let cache = scratch("cache");
+    let lint = || {
+        Command::new(kubectl_wi())
+            .args(["lint", "-f", PROD, "--plugin", EXAMPLE, "-o", "json"])
+            .current_dir(repo_root())
+            .env("KUBECTL_WI_CACHE_DIR", &cache)
+            .env("KUBECTL_WI_CONFIG_DIR", cache.join("no-config"))
+            .output()
+            .unwrap()
+    };
+    let plugin_files = || -> Vec<PathBuf> {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().path()).filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("plugin-")).collect();
+        found.sort();
+        found
+    };
+    let first = lint();
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+    let stored = plugin_files();
+    assert_eq!(stored.len(), 1, "one compiled plugin in the cache: {stored:?}");
+    assert!(stored[0].extension().is_some_and(|e| e == "cwasm"));
+    // Loaded from the cache: the same answer.
+    let second = lint();
+    assert_eq!(second.stdout, first.stdout);
+    // A damaged artifact is never loaded: it is compiled again and replaced.
+    let mut bytes = std::fs::read(&stored[0]).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x5a;
+    std::fs::write(&stored[0], &bytes).unwrap();
+    let third = lint();
+    assert_eq!(third.stdout, first.stdout, "{}", text(&third.stderr));
+    assert_eq!(plugin_files(), stored, "the same name again, with sound content");
+    assert_ne!(std::fs::read(&stored[0]).unwrap(), bytes);
+}

@@ -61,7 +61,7 @@ fn cache_dir() -> Option<PathBuf> {
 
 /// Where compiled artifacts of this component for this engine live: files
 /// named `{stem}-{CRC-32 of the file}.cwasm` in the cache directory.
-struct CacheSlot {
+pub(crate) struct CacheSlot {
     dir: PathBuf,
     stem: String,
 }
@@ -70,9 +70,14 @@ const CACHE_EXTENSION: &str = ".cwasm";
 
 impl CacheSlot {
     fn new(engine: &Engine) -> Option<Self> {
+        Self::named(engine, &format!("core-{COMPONENT_KEY}"))
+    }
+
+    /// The slot of another component (`plugin-<digest>`) for this engine.
+    pub(crate) fn named(engine: &Engine, name: &str) -> Option<Self> {
         let mut h = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
-        Some(CacheSlot { dir: cache_dir()?, stem: format!("core-{COMPONENT_KEY}-{:016x}", h.finish()) })
+        Some(CacheSlot { dir: cache_dir()?, stem: format!("{name}-{:016x}", h.finish()) })
     }
 
     fn path_for(&self, artifact: &[u8]) -> PathBuf {
@@ -153,7 +158,12 @@ fn file_digest(path: &Path) -> std::io::Result<[u8; 4]> {
 /// be read or written, or holds a damaged file, only costs time, never
 /// correctness: the component is compiled again and the file replaced.
 fn load_component(engine: &Engine) -> Result<Component> {
-    let slot = CacheSlot::new(engine);
+    cached(engine, CacheSlot::new(engine), || Component::new(engine, COMPONENT).map_err(anyhow::Error::from).context("compiling the wi-core component"))
+}
+
+/// A component from `slot` when it holds a sound artifact, else `compile`d
+/// and stored there.
+pub(crate) fn cached(engine: &Engine, slot: Option<CacheSlot>, compile: impl FnOnce() -> Result<Component>) -> Result<Component> {
     if let Some(path) = slot.as_ref().and_then(CacheSlot::verified) {
         // SAFETY: the file's content has the CRC-32 its name carries, which
         // this program computed over what `serialize` returned, for this
@@ -165,7 +175,7 @@ fn load_component(engine: &Engine) -> Result<Component> {
         }
         let _ = fs::remove_file(&path);
     }
-    let component = Component::new(engine, COMPONENT).map_err(anyhow::Error::from).context("compiling the wi-core component")?;
+    let component = compile()?;
     if let Some(slot) = slot {
         if let Ok(bytes) = Component::serialize(&component) {
             let _ = store_atomically(&slot.path_for(&bytes), &bytes);

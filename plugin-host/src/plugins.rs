@@ -309,15 +309,26 @@ fn check_code_size(bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Compiles on a thread of its own, given up after [`COMPILE_TIMEOUT`]
-/// (the thread ends with the process).
+/// The compiled plugin: from the cache directory when this exact
+/// component was compiled before (as the core is, keyed by the SHA-256 of
+/// its bytes), else compiled on a thread of its own, given up after
+/// [`COMPILE_TIMEOUT`] (the thread ends with the process), and stored.
 fn compile(engine: &Engine, bytes: Vec<u8>) -> Result<Component, String> {
-    let (sender, receiver) = std::sync::mpsc::channel();
-    let engine = engine.clone();
-    thread::spawn(move || {
-        let _ = sender.send(Component::from_binary(&engine, &bytes).map_err(|e| format!("not a valid component: {e:#}")));
-    });
-    receiver.recv_timeout(COMPILE_TIMEOUT).unwrap_or_else(|_| Err(format!("compiling it took longer than {} s", COMPILE_TIMEOUT.as_secs())))
+    use sha2::Digest;
+    let digest: String = sha2::Sha256::digest(&bytes)[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let slot = host::CacheSlot::named(engine, &format!("plugin-{digest}"));
+    let on_thread = || {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let engine = engine.clone();
+        thread::spawn(move || {
+            let _ = sender.send(Component::from_binary(&engine, &bytes).map_err(|e| format!("not a valid component: {e:#}")));
+        });
+        receiver
+            .recv_timeout(COMPILE_TIMEOUT)
+            .unwrap_or_else(|_| Err(format!("compiling it took longer than {} s", COMPILE_TIMEOUT.as_secs())))
+            .map_err(anyhow::Error::msg)
+    };
+    host::cached(engine, slot, on_thread).map_err(|e| e.to_string())
 }
 
 fn severity(s: api::Severity) -> host::Severity {
