@@ -46,7 +46,17 @@ fn pod_and_service_account() -> impl Strategy<Value = (Value, Value)> {
         prop::bool::ANY,
         prop::bool::ANY,
     )
-        .prop_map(|(containers, init, opted_in, expiration, proxy, skip_first, volumes, tenant)| {
+        .prop_map(|(mut containers, mut init, opted_in, expiration, proxy, skip_first, volumes, tenant)| {
+            // Container names are unique across a pod's containers and init
+            // containers (the API server refuses others); the checks below
+            // find containers by name.
+            let mut seen = std::collections::HashSet::new();
+            for (i, c) in containers.iter_mut().chain(init.iter_mut()).enumerate() {
+                if !seen.insert(c["name"].as_str().unwrap_or_default().to_string()) {
+                    c["name"] = json!(format!("{}-{i}", c["name"].as_str().unwrap_or_default()));
+                    seen.insert(c["name"].as_str().unwrap_or_default().to_string());
+                }
+            }
             let mut annotations = serde_json::Map::new();
             if let Some(e) = expiration {
                 annotations.insert("azure.workload.identity/service-account-token-expiration".into(), json!(e));
