@@ -109,22 +109,26 @@ fn the_example_plugin_reports_in_text_json_and_sarif() {
     assert!(run.get("invocations").is_none(), "a successful run has no failure notifications");
 }
 
+/// `lint -f PROD` with `config` as the user's config directory (run_cli
+/// points it at an empty one).
+fn lint_with_config_dir(config: &Path, extra: &[&str]) -> Output {
+    Command::new(kubectl_wi())
+        .args(["lint", "-f", PROD])
+        .args(extra)
+        .current_dir(repo_root())
+        .env("KUBECTL_WI_CACHE_DIR", repo_root().join("target/test-cache"))
+        .env("KUBECTL_WI_CONFIG_DIR", config)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn plugins_in_the_plugin_directory_run_unless_told_not_to() {
     let config = scratch("config-dir");
     std::fs::create_dir_all(config.join("plugins")).unwrap();
     std::fs::copy(repo_root().join(built(EXAMPLE)), config.join("plugins/cost.wasm")).unwrap();
     std::fs::write(config.join("plugins/README.txt"), "not a plugin: only *.wasm files are loaded").unwrap();
-    let lint = |extra: &[&str]| -> Output {
-        Command::new(kubectl_wi())
-            .args(["lint", "-f", PROD])
-            .args(extra)
-            .current_dir(repo_root())
-            .env("KUBECTL_WI_CACHE_DIR", repo_root().join("target/test-cache"))
-            .env("KUBECTL_WI_CONFIG_DIR", &config)
-            .output()
-            .unwrap()
-    };
+    let lint = |extra: &[&str]| lint_with_config_dir(&config, extra);
     let out = lint(&[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("error[ORG001]"));
@@ -335,13 +339,7 @@ fn overlapping_prefixes_and_a_broken_plugin_directory_are_reported() {
     // A file where the plugin directory should be: reported, the core still runs.
     let config = scratch("file-as-dir");
     std::fs::write(config.join("plugins"), "not a directory").unwrap();
-    let out = Command::new(kubectl_wi())
-        .args(["lint", "-f", PROD])
-        .current_dir(repo_root())
-        .env("KUBECTL_WI_CACHE_DIR", repo_root().join("target/test-cache"))
-        .env("KUBECTL_WI_CONFIG_DIR", &config)
-        .output()
-        .unwrap();
+    let out = lint_with_config_dir(&config, &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).starts_with(&format!("kubectl wi: error: plugin {}: the plugin directory cannot be read: ", config.join("plugins").display())), "{}", text(&out.stderr));
     assert!(text(&out.stdout).ends_with("0 errors, 0 warnings, 0 infos in 1 file\n"));
