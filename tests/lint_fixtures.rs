@@ -37,6 +37,9 @@ fn native(case: &Case) -> Result<Vec<String>, String> {
             .and_then(|a| a.split_once('=').map(|(ns, ids)| (ns.to_string(), ids.split(',').map(str::to_string).collect())))
             .into_iter()
             .collect(),
+        webhook_version: case.arg("--webhook-version").map(|v| wi_core::options::parse_webhook_version(&v).expect("a fixture's --webhook-version is valid")),
+        kubernetes_version: case.arg("--kubernetes-version").map(|v| wi_core::options::parse_kubernetes_version(&v).expect("a fixture's --kubernetes-version is valid")),
+        keda_namespace: case.arg("--keda-namespace"),
     };
     let findings = wi_core::lint(&[case.source()], &options).map_err(|e| format!("input error {e:?}"))?;
     Ok(findings

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::host::{AuditReport, Core, LintFailure, LintOptions, SourceFile};
 use crate::report::{self, printable};
-use crate::{WebhookArgs, emit, merge_allowed, parse_allowed, print_input_errors, print_option_error, read_paths, usage};
+use crate::{VersionArgs, WebhookArgs, emit, merge_allowed, parse_allowed, print_input_errors, print_option_error, read_paths, usage};
 
 /// What audit asks kubectl for. The first group always exists; the rest
 /// (aad-pod-identity, Secrets Store CSI, external-secrets, Azure Service
@@ -61,6 +61,8 @@ pub struct AuditArgs {
     allowed_client_ids: Vec<(String, Vec<String>)>,
     #[arg(short = 'o', long = "output", value_enum, default_value_t = AuditFormat::Text)]
     output: AuditFormat,
+    #[command(flatten)]
+    versions: VersionArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -102,6 +104,9 @@ pub fn run(args: AuditArgs) -> Result<u8> {
         authority_host: args.webhook.authority_host,
         default_namespace: args.namespace.clone().unwrap_or_else(|| "default".into()),
         allowed_client_ids: merge_allowed(args.allowed_client_ids),
+        webhook_version: args.versions.webhook_version,
+        kubernetes_version: args.versions.kubernetes_version,
+        keda_namespace: Some(args.versions.keda_namespace),
     };
     let mut core = Core::new()?;
     let audit = match core.audit(&files, &options)? {

@@ -156,6 +156,24 @@ struct LintArgs {
     /// Time each plugin call may take: 500ms, 2s, 1m.
     #[arg(long = "plugin-timeout", value_name = "DURATION", default_value = "500ms", value_parser = plugins::parse_timeout)]
     plugin_timeout: std::time::Duration,
+    #[command(flatten)]
+    versions: VersionArgs,
+}
+
+/// What the cluster runs, for the rules that depend on it.
+#[derive(Args)]
+pub(crate) struct VersionArgs {
+    /// The azure-workload-identity webhook's version (its image tag, e.g.
+    /// v1.5.1): enables the rules about older webhooks (WI027, WI028).
+    #[arg(long = "webhook-version", value_name = "VERSION")]
+    pub(crate) webhook_version: Option<String>,
+    /// The API server's version, e.g. 1.32 (WI028: below 1.32 the proxy is an
+    /// ordinary container).
+    #[arg(long = "kubernetes-version", value_name = "VERSION")]
+    pub(crate) kubernetes_version: Option<String>,
+    /// Namespace the KEDA operator runs in (WI026); the AKS add-on's is kube-system.
+    #[arg(long = "keda-namespace", value_name = "NAMESPACE", default_value = "keda")]
+    pub(crate) keda_namespace: String,
 }
 
 /// Repeating `--allowed-client-ids` for one namespace adds to its list.
@@ -417,6 +435,9 @@ fn lint(args: LintArgs) -> Result<u8> {
         authority_host: args.webhook.authority_host,
         default_namespace: args.input.namespace,
         allowed_client_ids: merge_allowed(args.allowed_client_ids),
+        webhook_version: args.versions.webhook_version,
+        kubernetes_version: args.versions.kubernetes_version,
+        keda_namespace: Some(args.versions.keda_namespace),
     };
     let failure = |failure| match failure {
         LintFailure::Input(errors) => print_input_errors(&errors),

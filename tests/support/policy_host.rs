@@ -148,12 +148,15 @@ pub fn lint_case_problems(policy: &Policy, case: &Case) -> Vec<String> {
         Err(e) => return vec![e],
     };
     let settings = json!({"layout": if crate::layout(case) == wi_core::Layout::V1_6 { "v1.6" } else { "classic" },
-        "tenantId": case.arg("--tenant-id"), "authorityHost": case.arg("--authority-host")});
+        "tenantId": case.arg("--tenant-id"), "authorityHost": case.arg("--authority-host"),
+        "webhookVersion": case.arg("--webhook-version"), "kubernetesVersion": case.arg("--kubernetes-version")});
     let options = wi_core::LintOptions {
         layout: crate::layout(case),
         tenant_id: case.arg("--tenant-id"),
         authority_host: case.arg("--authority-host"),
         default_namespace: "default".into(),
+        webhook_version: case.arg("--webhook-version").and_then(|v| wi_core::options::parse_webhook_version(&v).ok()),
+        kubernetes_version: case.arg("--kubernetes-version").and_then(|v| wi_core::options::parse_kubernetes_version(&v).ok()),
         ..Default::default()
     };
     let all = wi_core::rules::run(&objects, &options);

@@ -54,6 +54,9 @@ fn option_error(e: wi_core::options::OptionError) -> wit::OptionError {
 }
 
 fn lint_options(options: wit::LintOptions) -> Result<wi_core::LintOptions, wit::LintFailure> {
+    let refuse = |e| wit::LintFailure::Options(option_error(e));
+    let webhook_version = options.webhook_version.as_deref().map(wi_core::options::parse_webhook_version).transpose().map_err(refuse)?;
+    let kubernetes_version = options.kubernetes_version.as_deref().map(wi_core::options::parse_kubernetes_version).transpose().map_err(refuse)?;
     let options = wi_core::LintOptions {
         issuer: options.issuer,
         layout: layout(options.layout),
@@ -61,8 +64,11 @@ fn lint_options(options: wit::LintOptions) -> Result<wi_core::LintOptions, wit::
         authority_host: options.authority_host,
         default_namespace: options.default_namespace,
         allowed_client_ids: options.allowed_client_ids.into_iter().collect(),
+        webhook_version,
+        kubernetes_version,
+        keda_namespace: options.keda_namespace,
     };
-    wi_core::options::check_lint_options(&options).map_err(|e| wit::LintFailure::Options(option_error(e)))?;
+    wi_core::options::check_lint_options(&options).map_err(refuse)?;
     Ok(options)
 }
 

@@ -21,6 +21,7 @@ const SETTINGS_FIELDS: &[&str] = &[
     "tenantId",
     "authorityHost",
     "kubernetesVersion",
+    "webhookVersion",
     "allowedClientIds",
     "rejectAadPodIdentity",
     "rules",
@@ -39,6 +40,9 @@ pub struct Settings {
     pub authority_host: Option<String>,
     /// e.g. `1.32`: from 1.32 the proxy is a native sidecar.
     pub kubernetes_version: Option<String>,
+    /// The azure-workload-identity webhook's version, e.g. `v1.5.1`: the
+    /// rules about older webhooks (WI027, WI028) apply only when it is set.
+    pub webhook_version: Option<String>,
     /// Namespace -> client IDs its ServiceAccounts may use; `"*"` for all others.
     pub allowed_client_ids: BTreeMap<String, Vec<String>>,
     /// Treat aad-pod-identity use (WI011) as an error.
@@ -64,6 +68,7 @@ pub struct Policy {
     pub settings: Settings,
     layout: Layout,
     kubernetes_version: Option<(u32, u32)>,
+    webhook_version: Option<(u32, u32, u32)>,
 }
 
 fn field_error(field: &str, message: impl std::fmt::Display) -> String {
@@ -87,7 +92,7 @@ impl Settings {
         for (key, v) in &map {
             let expected = match key.as_str() {
                 "mutate" | "rejectAadPodIdentity" => v.is_boolean().then_some(()).ok_or("a boolean"),
-                "layout" | "tenantId" | "authorityHost" | "kubernetesVersion" => {
+                "layout" | "tenantId" | "authorityHost" | "kubernetesVersion" | "webhookVersion" => {
                     (v.is_string() || v.is_null()).then_some(()).ok_or("a string")
                 }
                 "allowedClientIds" => v
@@ -125,6 +130,10 @@ impl Settings {
             None => None,
             Some(v) => Some(options::parse_kubernetes_version(v).map_err(setting)?),
         };
+        let webhook_version = match &self.webhook_version {
+            None => None,
+            Some(v) => Some(options::parse_webhook_version(v).map_err(setting)?),
+        };
         for (namespace, ids) in &self.allowed_client_ids {
             options::check_allowed_client_ids(namespace, ids).map_err(setting)?;
         }
@@ -147,7 +156,7 @@ impl Settings {
                 return Err(field_error(&format!("defaultClientIds.{key}"), format!("{id:?} is not a GUID")));
             }
         }
-        Ok(Policy { settings: self, layout, kubernetes_version })
+        Ok(Policy { settings: self, layout, kubernetes_version, webhook_version })
     }
 }
 
@@ -432,7 +441,10 @@ impl Policy {
             authority_host: self.settings.authority_host.clone(),
             default_namespace: objects[0].namespace.clone(),
             allowed_client_ids: self.settings.allowed_client_ids.clone(),
+            webhook_version: self.webhook_version,
+            kubernetes_version: self.kubernetes_version,
             issuer: None,
+            keda_namespace: None,
         };
         // On UPDATE, what the old object already had is not the update's
         // doing: a controller scaling an old ReplicaSet to zero or the
@@ -534,4 +546,4 @@ fn judged_findings(objects: &[Object], options: &LintOptions, pod_update: bool) 
 /// face looks the ServiceAccount up instead, and sees no federated
 /// credentials besides the one admitted. And WI019, about pods read from a
 /// cluster: an admitted pod has a uid but is not injected yet.
-const ADMISSION_SKIPPED: &[&str] = &["WI004", "WI019", "WI030", "WI031"];
+const ADMISSION_SKIPPED: &[&str] = &["WI004", "WI019", "WI026", "WI030", "WI031"];

@@ -561,6 +561,63 @@ pub fn controllers(objects: &[Object]) -> Vec<Option<Controller<'_>>> {
         .collect()
 }
 
+/// Which identity a federated credential sits on, and which identities a
+/// client ID names: built once by the rules that ask it for every pod.
+pub struct IdentityIndex<'a> {
+    azure_name_of_key: HashMap<&'a str, &'a str>,
+    by_client_id: HashMap<String, Vec<&'a str>>,
+}
+
+impl<'a> IdentityIndex<'a> {
+    pub fn new(inventory: &Inventory<'a>) -> Self {
+        let mut by_client_id: HashMap<String, Vec<&'a str>> = HashMap::new();
+        for identity in inventory.identities() {
+            if let Some(client_id) = &identity.client_id {
+                by_client_id.entry(client_id.to_ascii_lowercase()).or_default().push(identity.azure_name.as_str());
+            }
+        }
+        for names in by_client_id.values_mut() {
+            names.sort_unstable();
+            names.dedup();
+        }
+        IdentityIndex { azure_name_of_key: inventory.identities().map(|i| (i.key.as_str(), i.azure_name.as_str())).collect(), by_client_id }
+    }
+
+    /// The Azure name of the identity a credential is on. One identity can
+    /// be in the inputs twice (an ASO object and `az identity list`
+    /// output): names are compared, never input order.
+    pub fn identity_of(&self, fic: &FederatedCredential) -> Option<String> {
+        let key = fic.identity.as_deref()?;
+        Some(match self.azure_name_of_key.get(key) {
+            Some(name) => name.to_string(),
+            // An ASO owner (`namespace/name`) not among the inputs: ASO's
+            // default Azure name is the object's name.
+            None => key.rsplit('/').next().unwrap_or(key).to_ascii_lowercase(),
+        })
+    }
+
+    /// The Azure names of the identities in the inputs with this client ID
+    /// (sorted); `None` when no identity in the inputs has it.
+    pub fn names_with_client_id(&self, client_id: &str) -> Option<&[&'a str]> {
+        self.by_client_id.get(&client_id.to_ascii_lowercase()).map(Vec::as_slice)
+    }
+
+    /// True when one of `credentials` sits on one of `names`.
+    pub fn any_on(&self, credentials: &[&FederatedCredential], names: &[&str]) -> bool {
+        credentials.iter().any(|f| self.identity_of(f).is_some_and(|n| names.contains(&n.as_str())))
+    }
+
+    /// "`fic` on `identity`" for each credential, sorted, for messages.
+    pub fn placements(&self, credentials: &[&FederatedCredential]) -> String {
+        let mut on: Vec<String> = credentials
+            .iter()
+            .map(|f| format!("`{}` on `{}`", f.azure_name, self.identity_of(f).unwrap_or_else(|| "?".to_string())))
+            .collect();
+        on.sort();
+        on.join(", ")
+    }
+}
+
 /// Annotation of a ServiceAccount object as a string, if present.
 pub fn object_annotation<'a>(o: &'a Object, key: &str) -> Option<&'a Value> {
     o.doc.value.get("metadata")?.get("annotations")?.get(key)

@@ -70,42 +70,60 @@ pub fn check_issuer(issuer: &str) -> Result<(), OptionError> {
     Ok(())
 }
 
-/// `MAJOR.MINOR` (e.g. `1.32`), as `kubectl version` prints it too:
-/// `v1.32.4`, `1.33+`, `1.32.0-eks` give `(1, 32)`/`(1, 33)`. No spaces, no
-/// sign, at most four digits each.
-pub fn parse_kubernetes_version(text: &str) -> Result<(u32, u32), OptionError> {
-    let number = |s: &str| -> Option<u32> {
-        if s.is_empty() || s.len() > 4 || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        s.parse().ok()
-    };
-    let parsed = text.strip_prefix('v').unwrap_or(text).split_once('.').and_then(|(major, rest)| {
-        let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
-        let (minor, suffix) = rest.split_at(end);
-        // Then `.PATCH`, `-PRERELEASE`, `+BUILD`, as semver and `kubectl
-        // version` write them.
-        let suffix = match suffix.strip_prefix('.') {
-            Some(patch) => {
-                let end = patch.find(|c: char| !c.is_ascii_digit()).unwrap_or(patch.len());
-                if end == 0 {
-                    return None;
-                }
-                &patch[end..]
+/// At most four digits, as a number.
+fn version_number(s: &str) -> Option<u32> {
+    if s.is_empty() || s.len() > 4 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// `[v]MAJOR.MINOR[.PATCH][-PRERELEASE][+BUILD]`: major and minor as
+/// numbers of at most four digits, the patch's digits (`None` when absent);
+/// no spaces, no sign.
+fn version_numbers(text: &str) -> Option<(u32, u32, Option<&str>)> {
+    let (major, rest) = text.strip_prefix('v').unwrap_or(text).split_once('.')?;
+    let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let (minor, suffix) = rest.split_at(end);
+    // Then `.PATCH`, `-PRERELEASE`, `+BUILD`, as semver and `kubectl
+    // version` write them.
+    let (patch, suffix) = match suffix.strip_prefix('.') {
+        Some(patch) => {
+            let end = patch.find(|c: char| !c.is_ascii_digit()).unwrap_or(patch.len());
+            if end == 0 {
+                return None;
             }
-            None => suffix,
-        };
-        let ident = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
-        let (pre, build) = suffix.split_once('+').unwrap_or((suffix, ""));
-        let pre_ok = pre.is_empty() || pre.strip_prefix('-').is_some_and(|p| !p.is_empty() && ident(p));
-        if !pre_ok || !ident(build) {
-            return None;
+            (Some(&patch[..end]), &patch[end..])
         }
-        Some((number(major)?, number(minor)?))
-    });
-    parsed.ok_or_else(|| OptionError {
+        None => (None, suffix),
+    };
+    let ident = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    let (pre, build) = suffix.split_once('+').unwrap_or((suffix, ""));
+    let pre_ok = pre.is_empty() || pre.strip_prefix('-').is_some_and(|p| !p.is_empty() && ident(p));
+    if !pre_ok || !ident(build) {
+        return None;
+    }
+    Some((version_number(major)?, version_number(minor)?, patch))
+}
+
+/// `MAJOR.MINOR` (e.g. `1.32`), as `kubectl version` prints it too:
+/// `v1.32.4`, `1.33+`, `1.32.0-eks` give `(1, 32)`/`(1, 33)`.
+pub fn parse_kubernetes_version(text: &str) -> Result<(u32, u32), OptionError> {
+    version_numbers(text).map(|(major, minor, _)| (major, minor)).ok_or_else(|| OptionError {
         field: "kubernetesVersion".to_string(),
         message: format!("{text:?} is not MAJOR.MINOR, e.g. \"1.32\""),
+    })
+}
+
+/// The azure-workload-identity webhook's version as its image tag writes it
+/// (`v1.5.1`, `1.3.0`, `1.6.0-alpha.1`; `1.5` is `1.5.0`). A pre-release
+/// counts as its release: the rules' thresholds are releases that carry a
+/// fix, and no fix landed between a release's pre-releases and itself.
+pub fn parse_webhook_version(text: &str) -> Result<(u32, u32, u32), OptionError> {
+    let numbers = version_numbers(text).and_then(|(major, minor, patch)| Some((major, minor, patch.map_or(Some(0), version_number)?)));
+    numbers.ok_or_else(|| OptionError {
+        field: "webhookVersion".to_string(),
+        message: format!("{text:?} is not a webhook version such as \"v1.5.1\" (the tag of the webhook's image)"),
     })
 }
 
@@ -138,6 +156,11 @@ pub fn check_lint_options(options: &crate::LintOptions) -> Result<(), OptionErro
     check_webhook_options(options.tenant_id.as_deref(), options.authority_host.as_deref())?;
     for (namespace, ids) in &options.allowed_client_ids {
         check_allowed_client_ids(namespace, ids)?;
+    }
+    if let Some(namespace) = &options.keda_namespace {
+        if !is_dns_label(namespace) {
+            return refuse("kedaNamespace", format!("{namespace:?} is not a namespace name"));
+        }
     }
     Ok(())
 }
@@ -174,6 +197,12 @@ mod tests {
         for (good, want) in [("1.32", (1, 32)), ("v1.31.4", (1, 31)), ("1.33+", (1, 33)), ("1.32.0-eks", (1, 32))] {
             assert_eq!(parse_kubernetes_version(good), Ok(want), "{good:?}");
         }
+        for (good, want) in [("v1.5.1", (1, 5, 1)), ("1.3.0", (1, 3, 0)), ("1.6.0-alpha.1", (1, 6, 0)), ("1.5", (1, 5, 0)), ("v1.2.2+build.7", (1, 2, 2))] {
+            assert_eq!(parse_webhook_version(good), Ok(want), "{good:?}");
+        }
+        for bad in ["", "latest", "v1", "1.5.x", "1.5.1 ", "v 1.5", "1.5.1.2", "1.5.", "-1.5"] {
+            assert_eq!(parse_webhook_version(bad).unwrap_err().field, "webhookVersion", "{bad:?}");
+        }
     }
 }
 
@@ -197,6 +226,9 @@ pub struct LintFlags {
     pub authority_host: Option<String>,
     pub namespace: Option<String>,
     pub allowed_client_ids: std::collections::BTreeMap<String, Vec<String>>,
+    pub webhook_version: Option<String>,
+    pub kubernetes_version: Option<String>,
+    pub keda_namespace: Option<String>,
 }
 
 /// Mutate's flags, as [`LintFlags`] are lint's.
@@ -238,9 +270,13 @@ fn flag_string(key: &str, value: &serde_json::Value) -> Result<Option<String>, S
 impl LintFlags {
     pub fn from_json(value: &serde_json::Value) -> Result<LintFlags, String> {
         let mut flags = LintFlags::default();
-        for (key, v) in flag_fields(value, &["issuer", "layout", "tenantId", "authorityHost", "namespace", "allowedClientIds"])? {
+        let known = ["issuer", "layout", "tenantId", "authorityHost", "namespace", "allowedClientIds", "webhookVersion", "kubernetesVersion", "kedaNamespace"];
+        for (key, v) in flag_fields(value, &known)? {
             match key {
                 "issuer" => flags.issuer = flag_string(key, v)?,
+                "webhookVersion" => flags.webhook_version = flag_string(key, v)?,
+                "kubernetesVersion" => flags.kubernetes_version = flag_string(key, v)?,
+                "kedaNamespace" => flags.keda_namespace = flag_string(key, v)?,
                 "layout" => flags.layout = flag_string(key, v)?,
                 "tenantId" => flags.tenant_id = flag_string(key, v)?,
                 "authorityHost" => flags.authority_host = flag_string(key, v)?,
@@ -269,6 +305,9 @@ impl LintFlags {
             authority_host: self.authority_host,
             default_namespace: self.namespace.unwrap_or_else(|| "default".into()),
             allowed_client_ids: self.allowed_client_ids,
+            webhook_version: self.webhook_version.as_deref().map(parse_webhook_version).transpose()?,
+            kubernetes_version: self.kubernetes_version.as_deref().map(parse_kubernetes_version).transpose()?,
+            keda_namespace: self.keda_namespace,
         };
         check_lint_options(&options)?;
         Ok(options)

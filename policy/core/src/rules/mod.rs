@@ -46,6 +46,9 @@ mod wi022_fic_audience;
 mod wi023_fic_name;
 mod wi024_fic_limit;
 mod wi025_fic_duplicate;
+mod wi026_keda_operator_fic;
+mod wi027_native_sidecar_old_webhook;
+mod wi028_proxy_sidecar_blocks_job;
 mod wi030_no_matching_fic;
 mod wi031_fic_unknown_service_account;
 mod wi032_fic_issuer_mismatch;
@@ -93,6 +96,9 @@ pub const ALL: &[Rule] = &[
     wi023_fic_name::RULE,
     wi024_fic_limit::RULE,
     wi025_fic_duplicate::RULE,
+    wi026_keda_operator_fic::RULE,
+    wi027_native_sidecar_old_webhook::RULE,
+    wi028_proxy_sidecar_blocks_job::RULE,
     wi030_no_matching_fic::RULE,
     wi031_fic_unknown_service_account::RULE,
     wi032_fic_issuer_mismatch::RULE,
@@ -159,6 +165,14 @@ pub struct LintOptions {
     /// Client IDs each namespace may use (`"*"`: every other namespace);
     /// empty means no restriction.
     pub allowed_client_ids: std::collections::BTreeMap<String, Vec<String>>,
+    /// The azure-workload-identity webhook's version (`--webhook-version`),
+    /// when known: some rules depend on it (WI027, WI028).
+    pub webhook_version: Option<(u32, u32, u32)>,
+    /// The API server's MAJOR.MINOR (`--kubernetes-version`), when known.
+    pub kubernetes_version: Option<(u32, u32)>,
+    /// Namespace the KEDA operator runs in (`--keda-namespace`); `None` is
+    /// KEDA's default, `keda`.
+    pub keda_namespace: Option<String>,
 }
 
 pub struct Context<'a> {

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::{Context, Finding, Rule, Severity};
-use crate::objects::{FederatedCredential, Identity, object_annotation};
+use crate::objects::{FederatedCredential, IdentityIndex, object_annotation};
 use crate::wellknown::CLIENT_ID_ANNOTATION;
 
 pub const RULE: Rule = Rule {
@@ -53,24 +53,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     for subject in by_subject.keys() {
         by_folded_subject.entry(subject.to_ascii_lowercase()).or_default().push(subject);
     }
-    // One identity can be in the inputs twice (an ASO object and `az
-    // identity list` output): compare Azure names, never input order.
-    let azure_name_of_key: HashMap<&str, &str> = cx.inventory.identities().map(|i| (i.key.as_str(), i.azure_name.as_str())).collect();
-    let identity_of = |fic: &FederatedCredential| -> Option<String> {
-        let key = fic.identity.as_deref()?;
-        Some(match azure_name_of_key.get(key) {
-            Some(name) => name.to_string(),
-            // An ASO owner (`namespace/name`) not among the inputs: ASO's
-            // default Azure name is the object's name.
-            None => key.rsplit('/').next().unwrap_or(key).to_ascii_lowercase(),
-        })
-    };
-    let mut identities_by_client_id: HashMap<String, Vec<&Identity>> = HashMap::new();
-    for identity in cx.inventory.identities() {
-        if let Some(client_id) = &identity.client_id {
-            identities_by_client_id.entry(client_id.to_ascii_lowercase()).or_default().push(identity);
-        }
-    }
+    let identities = IdentityIndex::new(&cx.inventory);
     for pod in cx.inventory.pods().filter(|p| p.opted_in()) {
         let ns = &pod.object.namespace;
         let sa_name = pod.service_account();
@@ -104,18 +87,10 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             .and_then(|(_, sa)| object_annotation(sa, CLIENT_ID_ANNOTATION))
             .and_then(Value::as_str);
         let Some(client_id) = client_id else { continue };
-        let Some(identities) = identities_by_client_id.get(&client_id.to_ascii_lowercase()) else {
+        let Some(names) = identities.names_with_client_id(client_id) else {
             continue;
         };
-        let mut names: Vec<&str> = identities.iter().map(|i| i.azure_name.as_str()).collect();
-        names.sort_unstable();
-        names.dedup();
-        if !matching.iter().any(|f| identity_of(f).is_some_and(|n| names.contains(&n.as_str()))) {
-            let mut on: Vec<String> = matching
-                .iter()
-                .map(|f| format!("`{}` on `{}`", f.azure_name, identity_of(f).unwrap_or_else(|| "?".to_string())))
-                .collect();
-            on.sort();
+        if !identities.any_on(matching, names) {
             out.push(Finding::new(
                 &RULE,
                 pod.index,
@@ -123,7 +98,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 format!(
                     "ServiceAccount `{sa_name}` uses client ID {client_id} (identity `{}`), but the credential for {subject:?} is {}; token exchange will fail with AADSTS70021",
                     names.join("`, `"),
-                    on.join(", ")
+                    identities.placements(matching)
                 ),
                 format!("create the federated credential on identity `{}`, or annotate the ServiceAccount with the client ID of the identity that has it", names.join("`, `")),
             ));

@@ -7,7 +7,10 @@ pub const RULE: Rule = Rule {
     summary: "FIC subject names a ServiceAccount that is not in the inputs",
     doc: rule_doc!(r#"## What it does
 Reports federated identity credentials whose well-formed subject names a
-ServiceAccount that is not among the linted manifests.
+ServiceAccount that is not among the linted manifests. KEDA's operator
+ServiceAccount is not asked for when a KEDA trigger in the inputs
+authenticates with `azure-workload` (see WI026): KEDA's installation
+creates it.
 
 ## Why is this bad?
 A credential for a ServiceAccount that does not exist is either stale (remove
@@ -25,10 +28,13 @@ Subject `system:serviceaccount:finance:backend-sa`.
 };
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
+    // KEDA's operator ServiceAccount comes with KEDA's own installation: a
+    // credential for it beside a trigger that uses it is expected (WI026).
+    let keda_operator = super::wi026_keda_operator_fic::operator_subject_in_use(cx);
     for (index, _, fic) in cx.inventory.federated_credentials() {
         let Some(subject) = &fic.subject else { continue };
         let Ok((ns, name)) = super::wi020_fic_subject::parse_subject(subject) else { continue };
-        if cx.inventory.service_account(ns, name).is_none() {
+        if cx.inventory.service_account(ns, name).is_none() && keda_operator.as_deref() != Some(subject.as_str()) {
             out.push(Finding::new(
                 &RULE,
                 index,
