@@ -35,6 +35,12 @@ fn options(case: &Case) -> wi_core::MutateOptions {
         authority_host: case.arg("--authority-host"),
         kubernetes_version: Some(wi_core::parse_kubernetes_version(&case.arg("--kubernetes-version").unwrap_or_else(|| "1.31".into())).unwrap()),
         default_namespace: case.arg("-n").unwrap_or_else(|| "default".into()),
+        token_proxy: wi_core::mutation::TokenProxy {
+            url: case.arg("--token-proxy"),
+            sni_name: case.arg("--token-proxy-sni-name"),
+            ca_config_map: case.arg("--token-proxy-ca-config-map"),
+            ca_data: case.arg("--token-proxy-ca-data"),
+        },
         ..Default::default()
     }
 }

@@ -207,6 +207,27 @@ struct MutateArgs {
     kubernetes_version: String,
     #[arg(short = 'o', long = "output", value_enum, default_value_t = MutateFormat::Yaml)]
     output: MutateFormat,
+    #[command(flatten)]
+    token_proxy: TokenProxyArgs,
+}
+
+/// How the v1.6 webhook's token proxy is configured, for pods that use an
+/// AKS identity binding (`azure.workload.identity/use-identity-binding`;
+/// with `--layout v1.6`). AKS configures its managed webhook itself.
+#[derive(Args)]
+struct TokenProxyArgs {
+    /// AZURE_KUBERNETES_TOKEN_PROXY: the token proxy's https URL.
+    #[arg(long = "token-proxy", value_name = "URL")]
+    url: Option<String>,
+    /// AZURE_KUBERNETES_SNI_NAME.
+    #[arg(long = "token-proxy-sni-name", value_name = "NAME")]
+    sni_name: Option<String>,
+    /// ConfigMap whose `ca.crt` the token volume projects as the proxy's CA.
+    #[arg(long = "token-proxy-ca-config-map", value_name = "NAME")]
+    ca_config_map: Option<String>,
+    /// AZURE_KUBERNETES_CA_DATA: the proxy's CA certificate in PEM.
+    #[arg(long = "token-proxy-ca-data", value_name = "PEM")]
+    ca_data: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -337,6 +358,10 @@ fn run(cli: Cli) -> Result<u8> {
                 authority_host: args.webhook.authority_host,
                 kubernetes_version: Some(args.kubernetes_version),
                 default_namespace: args.input.namespace,
+                token_proxy: args.token_proxy.url,
+                token_proxy_sni_name: args.token_proxy.sni_name,
+                token_proxy_ca_config_map: args.token_proxy.ca_config_map,
+                token_proxy_ca_data: args.token_proxy.ca_data,
             };
             let objects = match core.mutate(&files, &options)? {
                 Ok(o) => o,

@@ -178,7 +178,7 @@ pub fn sarif(findings: &[Finding], rules: &[RuleDoc], failures: &[String]) -> Va
                 "ruleId": f.rule,
                 "ruleIndex": rules.iter().position(|r| r.code == f.rule).unwrap_or(0),
                 "level": sarif_level(f.severity),
-                "message": {"text": format!("{} Fix: {}", f.message, f.fix)},
+                "message": {"text": sarif_text(&f.message, &f.fix)},
                 "locations": [{
                     "physicalLocation": {
                         "artifactLocation": sarif_artifact_location(&f.at.file),
@@ -276,4 +276,11 @@ mod tests {
         assert_eq!(uri("/tmp/my app/x.yaml"), "file:///tmp/my%20app/x.yaml");
         assert_eq!(uri("<stdin>"), "stdin");
     }
+}
+
+/// A finding's message and fix as one SARIF text: a sentence break between
+/// them unless the message ends one.
+fn sarif_text(message: &str, fix: &str) -> String {
+    let stop = if message.ends_with(['.', '!', '?']) { "" } else { "." };
+    format!("{message}{stop} Fix: {fix}")
 }

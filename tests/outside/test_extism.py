@@ -32,7 +32,8 @@ def fixture_args(path: Path) -> list[str]:
 
 # The CLI's flags, as the plugin's camelCase input fields.
 FLAG_FIELDS = {"--issuer": "issuer", "--layout": "layout", "--tenant-id": "tenantId", "--authority-host": "authorityHost", "-n": "namespace", "--kubernetes-version": "kubernetesVersion",
-               "--webhook-version": "webhookVersion", "--keda-namespace": "kedaNamespace"}
+               "--webhook-version": "webhookVersion", "--keda-namespace": "kedaNamespace", "--token-proxy": "tokenProxy",
+               "--token-proxy-sni-name": "tokenProxySniName", "--token-proxy-ca-config-map": "tokenProxyCaConfigMap"}
 
 
 def request(path: Path, args: list[str]) -> dict:

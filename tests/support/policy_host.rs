@@ -222,6 +222,9 @@ pub fn mutation_case_problems(policy: &Policy, case: &Case) -> Vec<String> {
         "tenantId": case.arg("--tenant-id"),
         "authorityHost": case.arg("--authority-host"),
         "kubernetesVersion": case.arg("--kubernetes-version").unwrap_or_else(|| "1.31".into()),
+        "tokenProxy": case.arg("--token-proxy"),
+        "tokenProxySniName": case.arg("--token-proxy-sni-name"),
+        "tokenProxyCaConfigMap": case.arg("--token-proxy-ca-config-map"),
         // Admission judges rules too; only the mutation is compared here.
         // WI006 and WI008-WI010 would reject first what the mutation
         // refuses or keeps.

@@ -140,12 +140,20 @@ impl wit::Guest for Component {
         };
         wi_core::options::check_webhook_options(options.tenant_id.as_deref(), options.authority_host.as_deref()).map_err(refuse)?;
         wi_core::options::check_namespace(&options.default_namespace).map_err(refuse)?;
+        let token_proxy = wi_core::mutation::TokenProxy {
+            url: options.token_proxy,
+            sni_name: options.token_proxy_sni_name,
+            ca_config_map: options.token_proxy_ca_config_map,
+            ca_data: options.token_proxy_ca_data,
+        };
+        wi_core::options::check_token_proxy(&token_proxy).map_err(refuse)?;
         let options = wi_core::MutateOptions {
             layout: layout(options.layout),
             tenant_id: options.tenant_id,
             authority_host: options.authority_host,
             kubernetes_version,
             default_namespace: options.default_namespace,
+            token_proxy,
             ..Default::default()
         };
         match wi_core::mutate(&files(input), &options) {

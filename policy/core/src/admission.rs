@@ -22,6 +22,10 @@ const SETTINGS_FIELDS: &[&str] = &[
     "authorityHost",
     "kubernetesVersion",
     "webhookVersion",
+    "tokenProxy",
+    "tokenProxySniName",
+    "tokenProxyCaConfigMap",
+    "tokenProxyCaData",
     "allowedClientIds",
     "rejectAadPodIdentity",
     "rules",
@@ -43,6 +47,12 @@ pub struct Settings {
     /// The azure-workload-identity webhook's version, e.g. `v1.5.1`: the
     /// rules about older webhooks (WI027, WI028) apply only when it is set.
     pub webhook_version: Option<String>,
+    /// The v1.6 webhook's token proxy for pods that use an AKS identity
+    /// binding: URL, SNI name, CA ConfigMap, CA in PEM.
+    pub token_proxy: Option<String>,
+    pub token_proxy_sni_name: Option<String>,
+    pub token_proxy_ca_config_map: Option<String>,
+    pub token_proxy_ca_data: Option<String>,
     /// Namespace -> client IDs its ServiceAccounts may use; `"*"` for all others.
     pub allowed_client_ids: BTreeMap<String, Vec<String>>,
     /// Treat aad-pod-identity use (WI011) as an error.
@@ -68,7 +78,7 @@ pub struct Policy {
     pub settings: Settings,
     layout: Layout,
     kubernetes_version: Option<(u32, u32)>,
-    webhook_version: Option<(u32, u32, u32)>,
+    webhook_version: Option<options::WebhookVersion>,
 }
 
 fn field_error(field: &str, message: impl std::fmt::Display) -> String {
@@ -92,7 +102,8 @@ impl Settings {
         for (key, v) in &map {
             let expected = match key.as_str() {
                 "mutate" | "rejectAadPodIdentity" => v.is_boolean().then_some(()).ok_or("a boolean"),
-                "layout" | "tenantId" | "authorityHost" | "kubernetesVersion" | "webhookVersion" => {
+                "layout" | "tenantId" | "authorityHost" | "kubernetesVersion" | "webhookVersion" | "tokenProxy" | "tokenProxySniName" | "tokenProxyCaConfigMap"
+                | "tokenProxyCaData" => {
                     (v.is_string() || v.is_null()).then_some(()).ok_or("a string")
                 }
                 "allowedClientIds" => v
@@ -130,6 +141,7 @@ impl Settings {
             None => None,
             Some(v) => Some(options::parse_kubernetes_version(v).map_err(setting)?),
         };
+        options::check_token_proxy(&token_proxy(&self)).map_err(setting)?;
         let webhook_version = match &self.webhook_version {
             None => None,
             Some(v) => Some(options::parse_webhook_version(v).map_err(setting)?),
@@ -157,6 +169,15 @@ impl Settings {
             }
         }
         Ok(Policy { settings: self, layout, kubernetes_version, webhook_version })
+    }
+}
+
+fn token_proxy(settings: &Settings) -> crate::mutation::TokenProxy {
+    crate::mutation::TokenProxy {
+        url: settings.token_proxy.clone(),
+        sni_name: settings.token_proxy_sni_name.clone(),
+        ca_config_map: settings.token_proxy_ca_config_map.clone(),
+        ca_data: settings.token_proxy_ca_data.clone(),
     }
 }
 
@@ -274,6 +295,10 @@ fn opted_in_service_account(object: &Object) -> Option<String> {
 }
 
 impl Policy {
+    fn token_proxy(&self) -> crate::mutation::TokenProxy {
+        token_proxy(&self.settings)
+    }
+
     fn level(&self, code: &str, severity: Severity) -> Level {
         if let Some(level) = self.settings.rules.get(code) {
             return match level.as_str() {
@@ -441,7 +466,7 @@ impl Policy {
             authority_host: self.settings.authority_host.clone(),
             default_namespace: objects[0].namespace.clone(),
             allowed_client_ids: self.settings.allowed_client_ids.clone(),
-            webhook_version: self.webhook_version,
+            webhook_version: self.webhook_version.clone(),
             kubernetes_version: self.kubernetes_version,
             issuer: None,
             keda_namespace: None,
@@ -500,6 +525,7 @@ impl Policy {
                     authority_host: self.settings.authority_host.clone(),
                     kubernetes_version: self.kubernetes_version,
                     default_namespace: object.namespace.clone(),
+                    token_proxy: self.token_proxy(),
                     ..Default::default()
                 };
                 match mutate_pod(&mut pod, Some(sa), name, &options) {

@@ -19,6 +19,7 @@ pub mod mutation;
 pub mod objects;
 pub mod options;
 pub mod patch;
+pub mod rbac;
 #[cfg(feature = "yaml")]
 pub mod render;
 pub mod rules;

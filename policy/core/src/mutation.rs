@@ -30,6 +30,26 @@ pub struct MutateOptions {
     pub proxy_init_image: Option<String>,
     /// Namespace of objects that do not name one.
     pub default_namespace: String,
+    /// The v1.6 webhook's token proxy for AKS identity bindings.
+    pub token_proxy: TokenProxy,
+}
+
+/// How the v1.6 webhook is configured for pods that use an AKS identity
+/// binding (`azure.workload.identity/use-identity-binding: "true"`).
+/// Upstream takes these from its own configuration; AKS sets them on its
+/// managed webhook, and the values are not published, so each one is
+/// given here (or left out, as the webhook leaves out an empty one).
+#[derive(Debug, Clone, Default)]
+pub struct TokenProxy {
+    /// `AZURE_KUBERNETES_TOKEN_PROXY`: the proxy's URL.
+    pub url: Option<String>,
+    /// `AZURE_KUBERNETES_SNI_NAME`.
+    pub sni_name: Option<String>,
+    /// The ConfigMap whose `ca.crt` the token volume projects as the proxy's
+    /// CA (`AZURE_KUBERNETES_CA_FILE` points there).
+    pub ca_config_map: Option<String>,
+    /// `AZURE_KUBERNETES_CA_DATA`: the CA in PEM.
+    pub ca_data: Option<String>,
 }
 
 impl MutateOptions {
@@ -154,12 +174,29 @@ pub fn mutate_pod(pod: &mut Value, service_account: Option<&Value>, sa_name: &st
         // server refuses (upstream issue #1744).
         Layout::V1_6 => existing_v1_6_volume(spec).unwrap_or_else(|| v1_6_volume_name(&pod_name(&metadata))),
     };
-    let desired_env = [
+    let mut desired_env = vec![
         (ENV_CLIENT_ID, client_id.to_string()),
         (ENV_TENANT_ID, tenant_id),
         (ENV_TOKEN_FILE, layout.token_file()),
         (ENV_AUTHORITY_HOST, authority_host),
     ];
+    // Identity bindings came with v1.6; older webhooks ignore the annotation.
+    let binding = layout == Layout::V1_6 && uses_identity_binding(&metadata);
+    if binding {
+        let proxy = &options.token_proxy;
+        if proxy.url.is_none() {
+            warnings.push(format!(
+                "{ENV_TOKEN_PROXY} not injected: the pod uses an identity binding, and the webhook's token proxy address is not configured (kubectl wi --token-proxy, policy setting tokenProxy); AKS's webhook injects its own"
+            ));
+        }
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        desired_env.extend([
+            (ENV_TOKEN_PROXY, text(&proxy.url)),
+            (ENV_TOKEN_PROXY_SNI_NAME, text(&proxy.sni_name)),
+            (ENV_TOKEN_PROXY_CA_FILE, format!("{V1_6_MOUNT_PATH}/{TOKEN_PROXY_CA_PATH}")),
+            (ENV_TOKEN_PROXY_CA_DATA, text(&proxy.ca_data)),
+        ]);
+    }
 
     for field in ["initContainers", "containers"] {
         let containers = match spec.get_mut(field) {
@@ -180,8 +217,14 @@ pub fn mutate_pod(pod: &mut Value, service_account: Option<&Value>, sa_name: &st
             add_mount(container, &path, &volume_name, layout)?;
         }
     }
-    add_volume(spec, &volume_name, expiration, layout)?;
+    let token_proxy = binding.then_some(&options.token_proxy);
+    add_volume(spec, &volume_name, expiration, layout, token_proxy)?;
     Ok(warnings)
+}
+
+/// The webhook compares the annotation with Go's `strings.EqualFold`.
+fn uses_identity_binding(metadata: &Value) -> bool {
+    annotation(metadata, USE_IDENTITY_BINDING_ANNOTATION).and_then(Value::as_str).is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
 /// The name of a v1.6 token volume the pod already has.
@@ -244,18 +287,24 @@ fn add_mount(container: &mut Map<String, Value>, path: &str, volume_name: &str, 
     Ok(())
 }
 
-fn add_volume(spec: &mut Map<String, Value>, volume_name: &str, expiration: i64, layout: Layout) -> Result<(), String> {
-    let volume = object([
-        ("name", json!(volume_name)),
-        (
-            "projected",
-            json!({"sources": [{"serviceAccountToken": {
-                "audience": TOKEN_EXCHANGE_AUDIENCE,
-                "expirationSeconds": expiration,
-                "path": layout.token_path(),
-            }}]}),
-        ),
-    ]);
+/// The projected token volume; for a pod that uses an identity binding
+/// (`token_proxy`), its token is for the binding's audience and the proxy's
+/// CA comes with it when a ConfigMap is configured.
+fn add_volume(spec: &mut Map<String, Value>, volume_name: &str, expiration: i64, layout: Layout, token_proxy: Option<&TokenProxy>) -> Result<(), String> {
+    let audience = if token_proxy.is_some() { IDENTITY_BINDING_AUDIENCE } else { TOKEN_EXCHANGE_AUDIENCE };
+    let mut sources = vec![json!({"serviceAccountToken": {
+        "audience": audience,
+        "expirationSeconds": expiration,
+        "path": layout.token_path(),
+    }})];
+    if let Some(config_map) = token_proxy.and_then(|p| p.ca_config_map.as_deref()) {
+        sources.push(json!({"configMap": {
+            "name": config_map,
+            "items": [{"key": "ca.crt", "path": TOKEN_PROXY_CA_PATH}],
+            "optional": false,
+        }}));
+    }
+    let volume = object([("name", json!(volume_name)), ("projected", json!({ "sources": sources }))]);
     let volumes = list_mut(spec, "spec", "volumes")?;
     match layout {
         Layout::Classic => {

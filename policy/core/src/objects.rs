@@ -88,6 +88,15 @@ pub struct FederatedCredential {
     pub audiences_pointer: String,
 }
 
+impl FederatedCredential {
+    /// The one credential AKS creates on an identity for its identity
+    /// bindings: AKS manages its issuer, subject and audience, which are
+    /// not a cluster's.
+    pub fn is_identity_binding(&self) -> bool {
+        self.azure_name == IDENTITY_BINDING_FIC_NAME
+    }
+}
+
 /// A user-assigned managed identity (ASO `UserAssignedIdentity` or
 /// `az identity show/list`).
 #[derive(Debug, Clone, PartialEq)]
@@ -393,6 +402,11 @@ impl<'a> PodView<'a> {
     pub fn service_account(&self) -> &'a str {
         service_account_name(self.spec)
     }
+    /// True when the pod asks for an AKS identity binding's token proxy
+    /// (the webhook compares the value with Go's `strings.EqualFold`).
+    pub fn uses_identity_binding(&self) -> bool {
+        self.annotation_str(USE_IDENTITY_BINDING_ANNOTATION).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
     /// Pointer to a field of the pod metadata, e.g. `labels`, `key`.
     pub fn meta_pointer(&self, map: &str, key: &str) -> String {
         format!("{}/metadata/{map}/{}", self.template, crate::source::escape_pointer_segment(key))
@@ -614,6 +628,7 @@ impl<'a> IdentityIndex<'a> {
             .map(|f| format!("`{}` on `{}`", f.azure_name, self.identity_of(f).unwrap_or_else(|| "?".to_string())))
             .collect();
         on.sort();
+        on.dedup();
         on.join(", ")
     }
 }

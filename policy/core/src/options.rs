@@ -81,7 +81,7 @@ fn version_number(s: &str) -> Option<u32> {
 /// `[v]MAJOR.MINOR[.PATCH][-PRERELEASE][+BUILD]`: major and minor as
 /// numbers of at most four digits, the patch's digits (`None` when absent);
 /// no spaces, no sign.
-fn version_numbers(text: &str) -> Option<(u32, u32, Option<&str>)> {
+fn version_numbers(text: &str) -> Option<(u32, u32, Option<&str>, bool)> {
     let (major, rest) = text.strip_prefix('v').unwrap_or(text).split_once('.')?;
     let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
     let (minor, suffix) = rest.split_at(end);
@@ -103,25 +103,48 @@ fn version_numbers(text: &str) -> Option<(u32, u32, Option<&str>)> {
     if !pre_ok || !ident(build) {
         return None;
     }
-    Some((version_number(major)?, version_number(minor)?, patch))
+    Some((version_number(major)?, version_number(minor)?, patch, !pre.is_empty()))
 }
 
 /// `MAJOR.MINOR` (e.g. `1.32`), as `kubectl version` prints it too:
 /// `v1.32.4`, `1.33+`, `1.32.0-eks` give `(1, 32)`/`(1, 33)`.
 pub fn parse_kubernetes_version(text: &str) -> Result<(u32, u32), OptionError> {
-    version_numbers(text).map(|(major, minor, _)| (major, minor)).ok_or_else(|| OptionError {
+    version_numbers(text).map(|(major, minor, _, _)| (major, minor)).ok_or_else(|| OptionError {
         field: "kubernetesVersion".to_string(),
         message: format!("{text:?} is not MAJOR.MINOR, e.g. \"1.32\""),
     })
 }
 
 /// The azure-workload-identity webhook's version as its image tag writes it
-/// (`v1.5.1`, `1.3.0`, `1.6.0-alpha.1`; `1.5` is `1.5.0`). A pre-release
-/// counts as its release: the rules' thresholds are releases that carry a
-/// fix, and no fix landed between a release's pre-releases and itself.
-pub fn parse_webhook_version(text: &str) -> Result<(u32, u32, u32), OptionError> {
-    let numbers = version_numbers(text).and_then(|(major, minor, patch)| Some((major, minor, patch.map_or(Some(0), version_number)?)));
-    numbers.ok_or_else(|| OptionError {
+/// (`v1.5.1`, `1.3.0`, `1.6.0-alpha.1`; `1.5` is `1.5.0`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookVersion {
+    pub release: (u32, u32, u32),
+    /// `-alpha.1` and the like: semver orders it before its release.
+    pub pre_release: bool,
+    /// As given, for messages.
+    pub text: String,
+}
+
+impl WebhookVersion {
+    /// True when this version comes before `release`, as semver orders
+    /// them (a pre-release of a release comes before it).
+    pub fn before(&self, release: (u32, u32, u32)) -> bool {
+        self.release < release || (self.release == release && self.pre_release)
+    }
+}
+
+impl std::fmt::Display for WebhookVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "v{}", self.text.strip_prefix('v').unwrap_or(&self.text))
+    }
+}
+
+pub fn parse_webhook_version(text: &str) -> Result<WebhookVersion, OptionError> {
+    let parsed = version_numbers(text).and_then(|(major, minor, patch, pre_release)| {
+        Some(WebhookVersion { release: (major, minor, patch.map_or(Some(0), version_number)?), pre_release, text: text.to_string() })
+    });
+    parsed.ok_or_else(|| OptionError {
         field: "webhookVersion".to_string(),
         message: format!("{text:?} is not a webhook version such as \"v1.5.1\" (the tag of the webhook's image)"),
     })
@@ -165,6 +188,31 @@ pub fn check_lint_options(options: &crate::LintOptions) -> Result<(), OptionErro
     Ok(())
 }
 
+/// The v1.6 webhook's token proxy for identity bindings (mutate).
+pub fn check_token_proxy(proxy: &crate::mutation::TokenProxy) -> Result<(), OptionError> {
+    if let Some(url) = &proxy.url {
+        if !is_https_url(url) {
+            return refuse("tokenProxy", format!("{url:?} is not an https:// URL"));
+        }
+    }
+    if let Some(name) = &proxy.sni_name {
+        if !crate::wellknown::is_dns_subdomain(name) {
+            return refuse("tokenProxySniName", format!("{name:?} is not a DNS name"));
+        }
+    }
+    if let Some(name) = &proxy.ca_config_map {
+        if !crate::wellknown::is_dns_subdomain(name) {
+            return refuse("tokenProxyCaConfigMap", format!("{name:?} is not a ConfigMap name"));
+        }
+    }
+    if let Some(pem) = &proxy.ca_data {
+        if !pem.trim_start().starts_with("-----BEGIN CERTIFICATE-----") {
+            return refuse("tokenProxyCaData", "is not a PEM certificate (-----BEGIN CERTIFICATE-----)".to_string());
+        }
+    }
+    Ok(())
+}
+
 /// The webhook options both lint and mutate take.
 pub fn check_webhook_options(tenant_id: Option<&str>, authority_host: Option<&str>) -> Result<(), OptionError> {
     if let Some(tenant_id) = tenant_id {
@@ -198,8 +246,11 @@ mod tests {
             assert_eq!(parse_kubernetes_version(good), Ok(want), "{good:?}");
         }
         for (good, want) in [("v1.5.1", (1, 5, 1)), ("1.3.0", (1, 3, 0)), ("1.6.0-alpha.1", (1, 6, 0)), ("1.5", (1, 5, 0)), ("v1.2.2+build.7", (1, 2, 2))] {
-            assert_eq!(parse_webhook_version(good), Ok(want), "{good:?}");
+            assert_eq!(parse_webhook_version(good).map(|v| v.release), Ok(want), "{good:?}");
         }
+        let rc = parse_webhook_version("v1.3.0-rc.1").unwrap();
+        assert!(rc.before((1, 3, 0)) && !rc.before((1, 2, 2)) && rc.to_string() == "v1.3.0-rc.1");
+        assert!(!parse_webhook_version("1.3.0").unwrap().before((1, 3, 0)));
         for bad in ["", "latest", "v1", "1.5.x", "1.5.1 ", "v 1.5", "1.5.1.2", "1.5.", "-1.5"] {
             assert_eq!(parse_webhook_version(bad).unwrap_err().field, "webhookVersion", "{bad:?}");
         }
@@ -240,6 +291,7 @@ pub struct MutateFlags {
     pub namespace: Option<String>,
     /// `--kubernetes-version`; the CLI's default, 1.31, when absent.
     pub kubernetes_version: Option<String>,
+    pub token_proxy: crate::mutation::TokenProxy,
 }
 
 /// The fields of a JSON object of flags, each checked against `known`;
@@ -317,10 +369,15 @@ impl LintFlags {
 impl MutateFlags {
     pub fn from_json(value: &serde_json::Value) -> Result<MutateFlags, String> {
         let mut flags = MutateFlags::default();
-        for (key, v) in flag_fields(value, &["layout", "tenantId", "authorityHost", "namespace", "kubernetesVersion"])? {
+        let known = ["layout", "tenantId", "authorityHost", "namespace", "kubernetesVersion", "tokenProxy", "tokenProxySniName", "tokenProxyCaConfigMap", "tokenProxyCaData"];
+        for (key, v) in flag_fields(value, &known)? {
             let text = flag_string(key, v)?;
             match key {
                 "layout" => flags.layout = text,
+                "tokenProxy" => flags.token_proxy.url = text,
+                "tokenProxySniName" => flags.token_proxy.sni_name = text,
+                "tokenProxyCaConfigMap" => flags.token_proxy.ca_config_map = text,
+                "tokenProxyCaData" => flags.token_proxy.ca_data = text,
                 "tenantId" => flags.tenant_id = text,
                 "authorityHost" => flags.authority_host = text,
                 "namespace" => flags.namespace = text,
@@ -335,7 +392,9 @@ impl MutateFlags {
         check_webhook_options(self.tenant_id.as_deref(), self.authority_host.as_deref())?;
         let namespace = self.namespace.unwrap_or_else(|| "default".into());
         check_namespace(&namespace)?;
+        check_token_proxy(&self.token_proxy)?;
         Ok(crate::MutateOptions {
+            token_proxy: self.token_proxy,
             layout: parse_layout(self.layout.as_deref())?,
             tenant_id: self.tenant_id,
             authority_host: self.authority_host,

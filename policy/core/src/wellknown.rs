@@ -41,6 +41,25 @@ pub const MAX_FICS_PER_IDENTITY: usize = 20;
 /// Host suffix of AKS OIDC issuers, which Entra matches with their trailing slash.
 pub const AKS_ISSUER_HOST_SUFFIX: &str = ".oic.prod-aks.azure.com";
 
+/// AKS identity bindings (webhook v1.6): the pod annotation that asks for
+/// the token proxy (compared with Go's `strings.EqualFold` to "true"), the
+/// one credential AKS creates per identity and the audience of its tokens,
+/// and the RBAC grant a ServiceAccount needs (verb on the identity's client
+/// ID as resource). Sources: AKS's identity-bindings pages; upstream
+/// webhook v1.6.0 `isUsingCustomTokenEndpoint` and its CI's audience.
+pub const USE_IDENTITY_BINDING_ANNOTATION: &str = "azure.workload.identity/use-identity-binding";
+pub const IDENTITY_BINDING_FIC_NAME: &str = "aks-identity-binding";
+pub const IDENTITY_BINDING_AUDIENCE: &str = "api://AKSIdentityBinding";
+pub const IDENTITY_BINDING_API_GROUP: &str = "cid.wi.aks.azure.com";
+pub const IDENTITY_BINDING_VERB: &str = "use-managed-identity";
+/// What the v1.6 webhook adds to a pod that uses a binding: the token
+/// proxy's variables, and its CA certificate inside the token volume.
+pub const ENV_TOKEN_PROXY: &str = "AZURE_KUBERNETES_TOKEN_PROXY";
+pub const ENV_TOKEN_PROXY_SNI_NAME: &str = "AZURE_KUBERNETES_SNI_NAME";
+pub const ENV_TOKEN_PROXY_CA_FILE: &str = "AZURE_KUBERNETES_CA_FILE";
+pub const ENV_TOKEN_PROXY_CA_DATA: &str = "AZURE_KUBERNETES_CA_DATA";
+pub const TOKEN_PROXY_CA_PATH: &str = "ca-cert/ca.crt";
+
 /// The projected token layout the webhook injects. `Classic` is v1.0–v1.5,
 /// `V1_6` is v1.6 and later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -167,7 +167,7 @@ pub struct LintOptions {
     pub allowed_client_ids: std::collections::BTreeMap<String, Vec<String>>,
     /// The azure-workload-identity webhook's version (`--webhook-version`),
     /// when known: some rules depend on it (WI027, WI028).
-    pub webhook_version: Option<(u32, u32, u32)>,
+    pub webhook_version: Option<crate::options::WebhookVersion>,
     /// The API server's MAJOR.MINOR (`--kubernetes-version`), when known.
     pub kubernetes_version: Option<(u32, u32)>,
     /// Namespace the KEDA operator runs in (`--keda-namespace`); `None` is

@@ -11,6 +11,9 @@ Checks that a federated identity credential's subject is exactly
 `system:serviceaccount:<namespace>:<serviceaccount>` with a valid namespace and
 ServiceAccount name, and nothing around it.
 
+AKS's identity-binding credential (`aks-identity-binding`), whose issuer,
+subject and audience AKS manages, is left alone.
+
 ## Why is this bad?
 Entra compares the subject of the projected token with the credential's
 subject character by character. A typo, a space, a missing part or
@@ -54,7 +57,7 @@ pub(crate) fn parse_subject(subject: &str) -> Result<(&str, &str), String> {
 }
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    for (index, object, fic) in cx.inventory.federated_credentials() {
+    for (index, object, fic) in cx.inventory.federated_credentials().filter(|(_, _, f)| !f.is_identity_binding()) {
         let problem = match &fic.subject {
             // ASO reads the subject from a ConfigMap (`subjectFromConfig`):
             // unknowable here.

@@ -11,6 +11,9 @@ Checks a federated identity credential's issuer: an `https://` URL with a
 host, no whitespace, no query or fragment, at most 600 characters. An AKS
 issuer (`*.oic.prod-aks.azure.com`) without its trailing `/` is a warning.
 
+AKS's identity-binding credential (`aks-identity-binding`), whose issuer,
+subject and audience AKS manages, is left alone.
+
 ## Why is this bad?
 Entra compares the token's `iss` claim with the issuer as a string. AKS
 issuers end in `/`; `az aks show --query oidcIssuerProfile.issuerUrl` prints it
@@ -69,7 +72,7 @@ pub(crate) fn issuer_problem(issuer: &str) -> Result<bool, String> {
 }
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    for (index, object, fic) in cx.inventory.federated_credentials() {
+    for (index, object, fic) in cx.inventory.federated_credentials().filter(|(_, _, f)| !f.is_identity_binding()) {
         let Some(issuer) = &fic.issuer else {
             // ASO may read the issuer from a ConfigMap; nothing to check here.
             if object.doc.value.pointer("/spec/issuerFromConfig").is_none() {

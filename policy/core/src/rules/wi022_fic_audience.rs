@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::{Context, Finding, Rule, Severity};
-use crate::wellknown::TOKEN_EXCHANGE_AUDIENCE;
+use crate::wellknown::{IDENTITY_BINDING_AUDIENCE, TOKEN_EXCHANGE_AUDIENCE};
 
 pub const RULE: Rule = Rule {
     code: "WI022",
@@ -15,7 +15,10 @@ that value `api://AzureADTokenExchange`.
 ## Why is this bad?
 Entra accepts exactly one audience per credential. The webhook requests the
 projected token for `api://AzureADTokenExchange`; another audience only works
-with a customised webhook, and otherwise fails with `AADSTS700212`.
+with a customised webhook, and otherwise fails with `AADSTS700212`. The one
+exception is AKS's identity-binding credential (`aks-identity-binding`):
+pods that use a binding get tokens for `api://AKSIdentityBinding` (webhook
+v1.6 with identity bindings), which that credential accepts.
 
 ## Example
 ```yaml
@@ -54,7 +57,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 format!("federated credential `{name}` has {} audiences; Entra requires exactly one", values.len()),
                 fix,
             ));
-        } else if values[0].as_str() != Some(TOKEN_EXCHANGE_AUDIENCE) {
+        } else if values[0].as_str() != Some(TOKEN_EXCHANGE_AUDIENCE) && !(fic.is_identity_binding() && values[0].as_str() == Some(IDENTITY_BINDING_AUDIENCE)) {
             out.push(
                 Finding::new(
                     &RULE,

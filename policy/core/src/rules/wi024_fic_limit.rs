@@ -19,8 +19,11 @@ managed identity; the 21st is refused.
 21 `FederatedIdentityCredential` objects whose `spec.owner.name` is the same identity.
 
 ## Use instead
-Share one ServiceAccount between workloads that need the same identity, or
-spread them over several identities.
+Share one ServiceAccount between workloads that need the same identity,
+spread them over several identities, or use AKS identity bindings
+(`az aks identity-binding create`, preview): AKS then keeps one credential
+(`aks-identity-binding`) per identity for any number of clusters and
+ServiceAccounts, which are authorised with RBAC instead (see WI030).
 "#),
     check,
 };
@@ -39,7 +42,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 index,
                 "",
                 format!("identity `{identity}` has {} federated credentials; Azure allows {MAX_FICS_PER_IDENTITY}", fics.len()),
-                "attach this credential to another identity, or let workloads share a ServiceAccount",
+                "attach this credential to another identity, let workloads share a ServiceAccount, or use AKS identity bindings (`az aks identity-binding create`), which need one credential per identity for any number of clusters and ServiceAccounts",
             ));
         }
     }

@@ -11,7 +11,8 @@ pub const RULE: Rule = Rule {
     summary: "KEDA's `azure-workload` authentication has no federated credential for the KEDA operator's ServiceAccount",
     doc: rule_doc!(r#"## What it does
 Reads KEDA `TriggerAuthentication` and `ClusterTriggerAuthentication`
-objects whose `spec.podIdentity.provider` is `azure-workload`. When the
+objects whose `spec.podIdentity.provider` (or, for secrets read from Key
+Vault, `spec.azureKeyVault.podIdentity.provider`) is `azure-workload`. When the
 inputs hold federated credentials, it checks that one has the subject of
 the KEDA operator's ServiceAccount,
 `system:serviceaccount:<keda-namespace>:keda-operator` (`--keda-namespace`,
@@ -63,29 +64,37 @@ spec:
 const KEDA_GROUP: &str = "keda.sh";
 const KEDA_OPERATOR: &str = "keda-operator";
 
-/// A trigger authentication that asks for `azure-workload`, with the
-/// client ID it names (`identityId`) and the pointer to report at.
-fn azure_workload_identity(object: &Object) -> Option<(Option<&str>, &'static str)> {
-    if !matches!(object.kind.as_str(), "TriggerAuthentication" | "ClusterTriggerAuthentication") {
-        return None;
+/// Where a trigger authentication names a pod identity: for the scaler
+/// itself, and for reading its secrets from Key Vault.
+const POD_IDENTITIES: [&str; 2] = ["/spec/podIdentity", "/spec/azureKeyVault/podIdentity"];
+
+/// The `azure-workload` pod identities of a trigger authentication, each
+/// with the client ID it names (`identityId`) and the pointer to report at.
+fn azure_workload_identities(object: &Object) -> Vec<(Option<&str>, String)> {
+    if !matches!(object.kind.as_str(), "TriggerAuthentication" | "ClusterTriggerAuthentication")
+        || group_of(at(&object.doc.value, "/apiVersion").and_then(Value::as_str).unwrap_or("")) != KEDA_GROUP
+    {
+        return Vec::new();
     }
-    if group_of(at(&object.doc.value, "/apiVersion").and_then(Value::as_str).unwrap_or("")) != KEDA_GROUP {
-        return None;
-    }
-    let pod_identity = at(&object.doc.value, "/spec/podIdentity")?;
-    if pod_identity.get("provider").and_then(Value::as_str) != Some("azure-workload") {
-        return None;
-    }
-    Some(match pod_identity.get("identityId").and_then(Value::as_str).filter(|id| !id.is_empty()) {
-        Some(id) => (Some(id), "/spec/podIdentity/identityId"),
-        None => (None, "/spec/podIdentity/provider"),
-    })
+    POD_IDENTITIES
+        .iter()
+        .filter_map(|base| {
+            let pod_identity = at(&object.doc.value, base)?;
+            if pod_identity.get("provider").and_then(Value::as_str) != Some("azure-workload") {
+                return None;
+            }
+            Some(match pod_identity.get("identityId").and_then(Value::as_str).filter(|id| !id.is_empty()) {
+                Some(id) => (Some(id), format!("{base}/identityId")),
+                None => (None, format!("{base}/provider")),
+            })
+        })
+        .collect()
 }
 
 /// The KEDA operator's subject when a trigger in the inputs authenticates
 /// with `azure-workload`.
 pub(super) fn operator_subject_in_use(cx: &Context) -> Option<String> {
-    cx.inventory.objects.iter().any(|o| azure_workload_identity(o).is_some()).then(|| operator_subject(cx))
+    cx.inventory.objects.iter().any(|o| !azure_workload_identities(o).is_empty()).then(|| operator_subject(cx))
 }
 
 fn operator_subject(cx: &Context) -> String {
@@ -93,12 +102,12 @@ fn operator_subject(cx: &Context) -> String {
 }
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    let triggers: Vec<(usize, Option<&str>, &str)> = cx
+    let triggers: Vec<(usize, Option<&str>, String)> = cx
         .inventory
         .objects
         .iter()
         .enumerate()
-        .filter_map(|(i, o)| azure_workload_identity(o).map(|(id, pointer)| (i, id, pointer)))
+        .flat_map(|(i, o)| azure_workload_identities(o).into_iter().map(move |(id, pointer)| (i, id, pointer)))
         .collect();
     if triggers.is_empty() || cx.inventory.federated_credentials().next().is_none() {
         return;
@@ -119,7 +128,8 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             Some(id) => format!("the identity with client ID {id}"),
             None => format!("the identity in the `{CLIENT_ID_ANNOTATION}` annotation of ServiceAccount `{namespace}/{KEDA_OPERATOR}`"),
         };
-        let elsewhere = "if KEDA runs in another namespace (the AKS add-on: kube-system), say so with --keda-namespace";
+        // Said only while the namespace is KEDA's default.
+        let elsewhere = if namespace == "keda" { "; if KEDA runs in another namespace (the AKS add-on: kube-system), say so with --keda-namespace" } else { "" };
         if matching.is_empty() {
             out.push(Finding::new(
                 &RULE,
@@ -128,7 +138,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 format!(
                     "KEDA asks Entra for this trigger's token as its operator's ServiceAccount, but no federated credential in the inputs has subject {subject:?}; the scaler will fail with AADSTS70021"
                 ),
-                format!("add a federated credential with subject `{subject}` on {which}; {elsewhere}"),
+                format!("add a federated credential with subject `{subject}` on {which}{elsewhere}"),
             ));
             continue;
         }

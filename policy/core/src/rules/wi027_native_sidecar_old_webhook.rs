@@ -38,8 +38,7 @@ make the sidecar an ordinary container.
 };
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    let Some(version) = cx.options.webhook_version.filter(|v| *v < (1, 3, 0)) else { return };
-    let (major, minor, patch) = version;
+    let Some(version) = cx.options.webhook_version.as_ref().filter(|v| v.before((1, 3, 0))) else { return };
     for pod in cx.inventory.pods().filter(|p| p.opted_in()) {
         let init_containers = pod.spec.get("initContainers").and_then(Value::as_array).into_iter().flatten().enumerate();
         for (i, container) in init_containers.filter(|(_, c)| c.get("restartPolicy").and_then(Value::as_str) == Some("Always")) {
@@ -49,7 +48,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 pod.index,
                 pod.spec_pointer(&format!("/initContainers/{i}/restartPolicy")),
                 format!(
-                    "webhook v{major}.{minor}.{patch} drops `restartPolicy: Always` from init container `{name}` when it mutates the pod, so the sidecar never exits and the pod never starts"
+                    "webhook {version} drops `restartPolicy: Always` from init container `{name}` when it mutates the pod, so the sidecar never exits and the pod never starts"
                 ),
                 "upgrade the azure-workload-identity webhook to v1.3.0 or later",
             ));

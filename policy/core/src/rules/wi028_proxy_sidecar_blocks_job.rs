@@ -54,14 +54,16 @@ fn runs_to_completion(pod: &PodView) -> bool {
     }
     pod.template.is_empty()
         && pod.metadata.get("ownerReferences").and_then(Value::as_array).into_iter().flatten().any(|owner| {
+            // The Job tracks only the pods it controls.
             owner.get("kind").and_then(Value::as_str) == Some("Job")
+                && owner.get("controller").and_then(Value::as_bool) == Some(true)
                 && owner.get("apiVersion").and_then(Value::as_str).is_some_and(|v| group_of(v) == "batch")
         })
 }
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    let why = match (cx.options.webhook_version, cx.options.kubernetes_version) {
-        (Some(v @ (major, minor, patch)), _) if v < (1, 5, 0) => format!("webhook v{major}.{minor}.{patch} injects the proxy as an ordinary container"),
+    let why = match (&cx.options.webhook_version, cx.options.kubernetes_version) {
+        (Some(v), _) if v.before((1, 5, 0)) => format!("webhook {v} injects the proxy as an ordinary container"),
         (_, Some(v @ (major, minor))) if v < (1, 32) => format!("on Kubernetes {major}.{minor} the webhook injects the proxy as an ordinary container (a native sidecar needs 1.32)"),
         _ => return,
     };

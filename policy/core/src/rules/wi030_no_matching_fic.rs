@@ -3,8 +3,9 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::{Context, Finding, Rule, Severity};
-use crate::objects::{FederatedCredential, IdentityIndex, object_annotation};
-use crate::wellknown::CLIENT_ID_ANNOTATION;
+use crate::objects::{FederatedCredential, IdentityIndex, PodView, object_annotation};
+use crate::rbac::Rbac;
+use crate::wellknown::{CLIENT_ID_ANNOTATION, IDENTITY_BINDING_API_GROUP, IDENTITY_BINDING_VERB, USE_IDENTITY_BINDING_ANNOTATION};
 
 pub const RULE: Rule = Rule {
     code: "WI030",
@@ -18,6 +19,15 @@ subject of one of them. When managed identities are known too (ASO
 `UserAssignedIdentity` with a client ID, `az identity show/list` output), checks
 that such a credential is on the identity whose client ID the ServiceAccount
 names.
+
+A pod that uses an AKS identity binding (annotation
+`azure.workload.identity/use-identity-binding: "true"`) needs no credential
+of its own: AKS's one `aks-identity-binding` credential on the identity
+serves every binding. Its ServiceAccount needs an RBAC grant instead, which
+is checked when Roles, ClusterRoles or their bindings are among the inputs:
+verb `use-managed-identity` on API group `cid.wi.aks.azure.com`, resource
+the identity's client ID (AKS's identity-bindings page, "Authorize
+namespaces and service accounts").
 
 ## Why is this bad?
 Token exchange looks for a credential on the requested identity whose issuer
@@ -36,7 +46,41 @@ identity whose client ID annotates `backend-sa`.
     check,
 };
 
+/// A pod that uses an AKS identity binding needs no credential of its
+/// own (AKS's `aks-identity-binding` credential serves every binding of the
+/// identity); its ServiceAccount needs the RBAC grant instead, judged when
+/// RBAC objects are among the inputs.
+fn check_identity_binding(cx: &Context, rbac: Option<&Rbac>, pod: &PodView, out: &mut Vec<Finding>) {
+    let Some(rbac) = rbac else { return };
+    let (ns, sa_name) = (pod.object.namespace.as_str(), pod.service_account());
+    let client_id = cx
+        .inventory
+        .service_account(ns, sa_name)
+        .and_then(|(_, sa)| object_annotation(sa, CLIENT_ID_ANNOTATION))
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty());
+    // Without a client ID there is no resource to grant (WI003 says so).
+    let Some(client_id) = client_id else { return };
+    if !rbac.allows(ns, sa_name, IDENTITY_BINDING_VERB, IDENTITY_BINDING_API_GROUP, client_id) {
+        out.push(Finding::new(
+            &RULE,
+            pod.index,
+            pod.meta_pointer("annotations", USE_IDENTITY_BINDING_ANNOTATION),
+            format!(
+                "the pod uses an identity binding, but no Role or ClusterRole bound to ServiceAccount `{ns}/{sa_name}` in the inputs grants `{IDENTITY_BINDING_VERB}` on `{IDENTITY_BINDING_API_GROUP}` resource `{client_id}`; AKS refuses its token"
+            ),
+            format!(
+                "bind ServiceAccount `{ns}/{sa_name}` to a ClusterRole with the rule {{verbs: [{IDENTITY_BINDING_VERB}], apiGroups: [{IDENTITY_BINDING_API_GROUP}], resources: [\"{client_id}\"]}}"
+            ),
+        ));
+    }
+}
+
 fn check(cx: &Context, out: &mut Vec<Finding>) {
+    let rbac = Rbac::new(cx.inventory.objects);
+    for pod in cx.inventory.pods().filter(|p| p.opted_in() && p.uses_identity_binding()) {
+        check_identity_binding(cx, rbac.as_ref(), &pod, out);
+    }
     let mut by_subject: HashMap<&str, Vec<&FederatedCredential>> = HashMap::new();
     for (_, _, fic) in cx.inventory.federated_credentials() {
         if let Some(subject) = &fic.subject {
@@ -54,7 +98,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         by_folded_subject.entry(subject.to_ascii_lowercase()).or_default().push(subject);
     }
     let identities = IdentityIndex::new(&cx.inventory);
-    for pod in cx.inventory.pods().filter(|p| p.opted_in()) {
+    for pod in cx.inventory.pods().filter(|p| p.opted_in() && !p.uses_identity_binding()) {
         let ns = &pod.object.namespace;
         let sa_name = pod.service_account();
         let subject = format!("system:serviceaccount:{ns}:{sa_name}");

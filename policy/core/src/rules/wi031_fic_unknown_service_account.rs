@@ -12,6 +12,9 @@ ServiceAccount is not asked for when a KEDA trigger in the inputs
 authenticates with `azure-workload` (see WI026): KEDA's installation
 creates it.
 
+AKS's identity-binding credential (`aks-identity-binding`), whose issuer,
+subject and audience AKS manages, is left alone.
+
 ## Why is this bad?
 A credential for a ServiceAccount that does not exist is either stale (remove
 it: it trusts whoever creates that ServiceAccount later) or points at a
@@ -31,7 +34,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     // KEDA's operator ServiceAccount comes with KEDA's own installation: a
     // credential for it beside a trigger that uses it is expected (WI026).
     let keda_operator = super::wi026_keda_operator_fic::operator_subject_in_use(cx);
-    for (index, _, fic) in cx.inventory.federated_credentials() {
+    for (index, _, fic) in cx.inventory.federated_credentials().filter(|(_, _, f)| !f.is_identity_binding()) {
         let Some(subject) = &fic.subject else { continue };
         let Ok((ns, name)) = super::wi020_fic_subject::parse_subject(subject) else { continue };
         if cx.inventory.service_account(ns, name).is_none() && keda_operator.as_deref() != Some(subject.as_str()) {

@@ -9,6 +9,9 @@ pub const RULE: Rule = Rule {
 With `--issuer URL` (the cluster's OIDC issuer), reports federated identity
 credentials whose issuer is a different string.
 
+AKS's identity-binding credential (`aks-identity-binding`), whose issuer,
+subject and audience AKS manages, is left alone.
+
 ## Why is this bad?
 The credential only matches tokens from its issuer. An issuer of another
 cluster, another region or without the trailing `/` gives `AADSTS70021`.
@@ -26,7 +29,7 @@ for the cluster the workload runs on.
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     let Some(expected) = &cx.options.issuer else { return };
-    for (index, _, fic) in cx.inventory.federated_credentials() {
+    for (index, _, fic) in cx.inventory.federated_credentials().filter(|(_, _, f)| !f.is_identity_binding()) {
         let Some(issuer) = &fic.issuer else { continue };
         if issuer != expected {
             out.push(Finding::new(
