@@ -226,7 +226,7 @@ struct TokenProxyArgs {
     #[arg(long = "token-proxy-ca-config-map", value_name = "NAME")]
     ca_config_map: Option<String>,
     /// AZURE_KUBERNETES_CA_DATA: the proxy's CA certificate in PEM.
-    #[arg(long = "token-proxy-ca-data", value_name = "PEM")]
+    #[arg(long = "token-proxy-ca-data", value_name = "PEM", allow_hyphen_values = true)]
     ca_data: Option<String>,
 }
 

@@ -203,26 +203,30 @@ fn classify(file: &str, doc: Document, default_namespace: &str) -> Result<Object
             return Err(error("", "object has no `kind` field".to_string()));
         }
     };
-    if let Some(meta) = map.get("metadata") {
+    let meta = map.get("metadata");
+    if let Some(meta) = meta {
         if !meta.is_object() {
             return Err(error("/metadata", format!("field `metadata` is {}, not an object", describe(meta))));
         }
     }
     // A name or namespace that is not a string would silently become the
     // default namespace (or no name) in every rule: the API server refuses it.
+    // (Pointers are built only for the error: this runs for every object.)
+    let meta_field = |field: &str| meta.and_then(|m| m.get(field));
     for field in ["name", "generateName", "namespace"] {
-        let pointer = format!("/metadata/{field}");
-        if let Some(v) = at(&doc.value, &pointer).filter(|v| !v.is_string() && !v.is_null()) {
-            return Err(error(&pointer, format!("field `metadata.{field}` is {}, not a string", describe(v))));
+        if let Some(v) = meta_field(field).filter(|v| !v.is_string() && !v.is_null()) {
+            return Err(error(&format!("/metadata/{field}"), format!("field `metadata.{field}` is {}, not a string", describe(v))));
         }
     }
-    let api_version = str_at(&doc.value, "/apiVersion").unwrap_or("").to_string();
+    let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
     let group = group_of(&api_version);
-    let name = str_at(&doc.value, "/metadata/name")
-        .or_else(|| str_at(&doc.value, "/metadata/generateName"))
+    let name = meta_field("name")
+        .and_then(Value::as_str)
+        .or_else(|| meta_field("generateName").and_then(Value::as_str))
         .unwrap_or("")
         .to_string();
-    let namespace = str_at(&doc.value, "/metadata/namespace")
+    let namespace = meta_field("namespace")
+        .and_then(Value::as_str)
         .filter(|ns| !ns.is_empty())
         .unwrap_or(default_namespace)
         .to_string();
@@ -251,31 +255,36 @@ fn classify(file: &str, doc: Document, default_namespace: &str) -> Result<Object
         // Shapes the API server's schema enforces and every rule relies on:
         // refused here with their line, so that lint and mutate agree.
         let dotted = |pointer: &str| pointer.trim_start_matches('/').replace('/', ".");
+        let root = if template.is_empty() { Some(&doc.value) } else { at(&doc.value, template) };
         for field in ["metadata", "spec"] {
-            let pointer = format!("{template}/{field}");
-            if let Some(v) = at(&doc.value, &pointer) {
+            if let Some(v) = root.and_then(|r| r.get(field)) {
                 if !v.is_object() {
+                    let pointer = format!("{template}/{field}");
                     return Err(error(&pointer, format!("field `{}` is {}, not an object", dotted(&pointer), describe(v))));
                 }
             }
         }
+        let spec = root.and_then(|r| r.get("spec"));
         for field in ["serviceAccountName", "serviceAccount"] {
-            let pointer = format!("{template}/spec/{field}");
-            if let Some(v) = at(&doc.value, &pointer).filter(|v| !v.is_string() && !v.is_null()) {
+            if let Some(v) = spec.and_then(|s| s.get(field)).filter(|v| !v.is_string() && !v.is_null()) {
+                let pointer = format!("{template}/spec/{field}");
                 return Err(error(&pointer, format!("field `{}` is {}, not a string", dotted(&pointer), describe(v))));
             }
         }
         for field in ["initContainers", "containers"] {
-            let pointer = format!("{template}/spec/{field}");
-            match at(&doc.value, &pointer) {
+            let pointer = || format!("{template}/spec/{field}");
+            match spec.and_then(|s| s.get(field)) {
                 None | Some(Value::Null) => {}
                 Some(Value::Array(items)) => {
                     if let Some((i, item)) = items.iter().enumerate().find(|(_, c)| !c.is_object()) {
-                        let pointer = format!("{pointer}/{i}");
+                        let pointer = format!("{}/{i}", pointer());
                         return Err(error(&pointer, format!("field `{}` is {}, not a container object", dotted(&pointer), describe(item))));
                     }
                 }
-                Some(other) => return Err(error(&pointer, format!("field `{}` is {}, not a list of containers", dotted(&pointer), describe(other)))),
+                Some(other) => {
+                    let pointer = pointer();
+                    return Err(error(&pointer, format!("field `{}` is {}, not a list of containers", dotted(&pointer), describe(other))));
+                }
             }
         }
     }
@@ -635,7 +644,12 @@ impl<'a> IdentityIndex<'a> {
 
 /// Annotation of a ServiceAccount object as a string, if present.
 pub fn object_annotation<'a>(o: &'a Object, key: &str) -> Option<&'a Value> {
-    o.doc.value.get("metadata")?.get("annotations")?.get(key)
+    object_annotations(o)?.get(key)
+}
+
+/// An object's annotations, for reading several.
+pub fn object_annotations(o: &Object) -> Option<&serde_json::Map<String, Value>> {
+    o.doc.value.get("metadata")?.get("annotations")?.as_object()
 }
 
 pub fn object_label<'a>(o: &'a Object, key: &str) -> Option<&'a Value> {

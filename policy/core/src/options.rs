@@ -196,7 +196,8 @@ pub fn check_token_proxy(proxy: &crate::mutation::TokenProxy) -> Result<(), Opti
         }
     }
     if let Some(name) = &proxy.sni_name {
-        if !crate::wellknown::is_dns_subdomain(name) {
+        // Host names compare without letter case.
+        if !crate::wellknown::is_dns_subdomain(&name.to_ascii_lowercase()) {
             return refuse("tokenProxySniName", format!("{name:?} is not a DNS name"));
         }
     }
@@ -205,9 +206,23 @@ pub fn check_token_proxy(proxy: &crate::mutation::TokenProxy) -> Result<(), Opti
             return refuse("tokenProxyCaConfigMap", format!("{name:?} is not a ConfigMap name"));
         }
     }
-    if let Some(pem) = &proxy.ca_data {
-        if !pem.trim_start().starts_with("-----BEGIN CERTIFICATE-----") {
-            return refuse("tokenProxyCaData", "is not a PEM certificate (-----BEGIN CERTIFICATE-----)".to_string());
+    if let Some(text) = &proxy.ca_data {
+        // Every block a certificate, and nothing else: a private key pasted
+        // with it would be injected into every container.
+        let blocks = pem::parse_many(text).map_err(|e| OptionError { field: "tokenProxyCaData".into(), message: format!("the value is not PEM: {e}") })?;
+        let mut inside = false;
+        let outside = text.lines().map(str::trim).filter(|l| !l.is_empty()).any(|l| {
+            if l.starts_with("-----BEGIN ") {
+                inside = true;
+                false
+            } else if l.starts_with("-----END ") {
+                !std::mem::replace(&mut inside, false)
+            } else {
+                !inside
+            }
+        });
+        if blocks.is_empty() || outside || blocks.iter().any(|b| b.tag() != "CERTIFICATE" || b.contents().is_empty()) {
+            return refuse("tokenProxyCaData", "the value is not one or more PEM certificates (-----BEGIN CERTIFICATE----- blocks and nothing else)".to_string());
         }
     }
     Ok(())
@@ -251,6 +266,14 @@ mod tests {
         let rc = parse_webhook_version("v1.3.0-rc.1").unwrap();
         assert!(rc.before((1, 3, 0)) && !rc.before((1, 2, 2)) && rc.to_string() == "v1.3.0-rc.1");
         assert!(!parse_webhook_version("1.3.0").unwrap().before((1, 3, 0)));
+        let proxy = |ca_data: &str| crate::mutation::TokenProxy { ca_data: Some(ca_data.into()), ..Default::default() };
+        let certificate = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2Vy\n-----END CERTIFICATE-----\n";
+        assert!(check_token_proxy(&proxy(certificate)).is_ok());
+        assert!(check_token_proxy(&proxy(&format!("{certificate}\n{certificate}"))).is_ok());
+        let key = "-----BEGIN PRIVATE KEY-----\nMIIBszCCAVmgAwIBAgIUQ2Vy\n-----END PRIVATE KEY-----\n";
+        for bad in [format!("{certificate}{key}"), "-----BEGIN CERTIFICATE-----".into(), "-----BEGIN CERTIFICATE-----\ngarbage!!\n-----END CERTIFICATE-----".into(), format!("note\n{certificate}"), String::new()] {
+            assert_eq!(check_token_proxy(&proxy(&bad)).unwrap_err().field, "tokenProxyCaData", "{bad:?}");
+        }
         for bad in ["", "latest", "v1", "1.5.x", "1.5.1 ", "v 1.5", "1.5.1.2", "1.5.", "-1.5"] {
             assert_eq!(parse_webhook_version(bad).unwrap_err().field, "webhookVersion", "{bad:?}");
         }

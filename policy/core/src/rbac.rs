@@ -63,6 +63,10 @@ impl<'a> Rbac<'a> {
         let role_ref = binding.doc.value.get("roleRef");
         let field = |k: &str| role_ref.and_then(|r| r.get(k)).and_then(Value::as_str).unwrap_or("");
         let (kind, role_name) = (field("kind"), field("name"));
+        // The API server refuses a ClusterRoleBinding to a Role.
+        if binding.kind == "ClusterRoleBinding" && kind != "ClusterRole" {
+            return false;
+        }
         // The same role can be in the inputs twice (a base and an overlay):
         // any of them granting counts, whatever order the files came in.
         let mut roles = self.roles.iter().filter(|r| r.kind == kind && r.name == role_name && (kind == "ClusterRole" || r.namespace == binding.namespace)).peekable();
@@ -75,7 +79,10 @@ impl<'a> Rbac<'a> {
                     // Verbs and API groups are exact; the resource is a
                     // client ID, a GUID in either letter case.
                     let has = |key: &str, want: &str, fold: bool| strings(rule.get(key)).any(|v| v == "*" || v == want || (fold && v.eq_ignore_ascii_case(want)));
-                    has("verbs", verb, false) && has("apiGroups", group, false) && has("resources", resource, true)
+                    // A rule limited to named objects grants nothing on
+                    // the resource as a whole.
+                    let named_only = strings(rule.get("resourceNames")).next().is_some();
+                    !named_only && has("verbs", verb, false) && has("apiGroups", group, false) && has("resources", resource, true)
                 })
         })
     }

@@ -1,5 +1,5 @@
 use super::{Context, Finding, Rule, Severity, shown};
-use crate::objects::object_annotation;
+use crate::objects::object_annotations;
 use crate::source::escape_pointer_segment;
 use crate::wellknown::{CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION, is_guid};
 
@@ -85,8 +85,10 @@ pub(crate) fn is_placeholder(s: &str) -> bool {
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     for (index, sa) in cx.inventory.service_accounts() {
+        // Looked up once per ServiceAccount: this runs for every one of them.
+        let Some(annotations) = object_annotations(sa) else { continue };
         for key in [CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION] {
-            let Some(value) = object_annotation(sa, key) else { continue };
+            let Some(value) = annotations.get(key) else { continue };
             let what = match value.as_str() {
                 Some(s) => match guid_problem(s) {
                     Some(what) => what,

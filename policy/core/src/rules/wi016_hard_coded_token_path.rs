@@ -46,7 +46,13 @@ or read `$AZURE_FEDERATED_TOKEN_FILE` in the program or script.
 /// Where `dir` occurs in `text` as a whole path (followed by nothing, `/`,
 /// a quote, a space...: not `/var/run/secrets/azure/tokens2`).
 fn names_dir(text: &str, dir: &str) -> bool {
-    text.match_indices(dir).any(|(i, _)| !text[i + dir.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '-' || c == '_' || c == '.'))
+    text.match_indices(dir).any(|(i, _)| {
+        let rest = &text[i + dir.len()..];
+        // v1.6's volume also holds the token proxy's CA for identity
+        // bindings (`AZURE_KUBERNETES_CA_FILE`): not the token.
+        let proxy_ca = dir == V1_6_MOUNT_PATH && names_dir(rest, "/ca-cert");
+        !rest.starts_with(|c: char| c.is_alphanumeric() || c == '-' || c == '_' || c == '.') && !proxy_ca
+    })
 }
 
 /// The token directory of each layout, as a program would name it.

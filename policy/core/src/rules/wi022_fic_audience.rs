@@ -40,7 +40,9 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     for (index, _, fic) in cx.inventory.federated_credentials() {
         let name = &fic.azure_name;
         let pointer = fic.audiences_pointer.clone();
-        let fix = format!("set audiences to [\"{TOKEN_EXCHANGE_AUDIENCE}\"]");
+        // AKS's identity-binding credential takes the binding's audience.
+        let wanted = if fic.is_identity_binding() { IDENTITY_BINDING_AUDIENCE } else { TOKEN_EXCHANGE_AUDIENCE };
+        let fix = format!("set audiences to [\"{wanted}\"]");
         let values: Vec<&Value> = match &fic.audiences {
             Some(Value::Array(a)) => a.iter().collect(),
             Some(other) => {
@@ -63,7 +65,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                     &RULE,
                     index,
                     format!("{pointer}/0"),
-                    format!("federated credential `{name}` audience is {}, not {TOKEN_EXCHANGE_AUDIENCE:?}, which the webhook's token carries", values[0]),
+                    format!("federated credential `{name}` audience is {}, not {wanted:?}, which the webhook's token carries", values[0]),
                     fix,
                 )
                 .severity(Severity::Warning),

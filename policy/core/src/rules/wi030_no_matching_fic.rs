@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::{Context, Finding, Rule, Severity};
 use crate::objects::{FederatedCredential, IdentityIndex, PodView, object_annotation};
 use crate::rbac::Rbac;
-use crate::wellknown::{CLIENT_ID_ANNOTATION, IDENTITY_BINDING_API_GROUP, IDENTITY_BINDING_VERB, USE_IDENTITY_BINDING_ANNOTATION};
+use crate::wellknown::{CLIENT_ID_ANNOTATION, IDENTITY_BINDING_API_GROUP, IDENTITY_BINDING_VERB, USE_IDENTITY_BINDING_ANNOTATION, is_guid};
 
 pub const RULE: Rule = Rule {
     code: "WI030",
@@ -27,7 +27,8 @@ serves every binding. Its ServiceAccount needs an RBAC grant instead, which
 is checked when Roles, ClusterRoles or their bindings are among the inputs:
 verb `use-managed-identity` on API group `cid.wi.aks.azure.com`, resource
 the identity's client ID (AKS's identity-bindings page, "Authorize
-namespaces and service accounts").
+namespaces and service accounts"). With `--webhook-version` below v1.6.0,
+which ignores the annotation, such a pod needs its own credential.
 
 ## Why is this bad?
 Token exchange looks for a credential on the requested identity whose issuer
@@ -58,8 +59,9 @@ fn check_identity_binding(cx: &Context, rbac: Option<&Rbac>, pod: &PodView, out:
         .service_account(ns, sa_name)
         .and_then(|(_, sa)| object_annotation(sa, CLIENT_ID_ANNOTATION))
         .and_then(Value::as_str)
-        .filter(|id| !id.is_empty());
-    // Without a client ID there is no resource to grant (WI003 says so).
+        .filter(|id| is_guid(id));
+    // Without a client ID there is no resource to grant (WI003 and WI005
+    // say so).
     let Some(client_id) = client_id else { return };
     if !rbac.allows(ns, sa_name, IDENTITY_BINDING_VERB, IDENTITY_BINDING_API_GROUP, client_id) {
         out.push(Finding::new(
@@ -78,7 +80,11 @@ fn check_identity_binding(cx: &Context, rbac: Option<&Rbac>, pod: &PodView, out:
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     let rbac = Rbac::new(cx.inventory.objects);
-    for pod in cx.inventory.pods().filter(|p| p.opted_in() && p.uses_identity_binding()) {
+    // Webhooks before v1.6 ignore the binding annotation: such a pod needs
+    // its own credential like any other.
+    let bindings_known = cx.options.webhook_version.as_ref().is_none_or(|v| !v.before((1, 6, 0)));
+    let uses_binding = |p: &PodView| bindings_known && p.uses_identity_binding();
+    for pod in cx.inventory.pods().filter(|p| p.opted_in() && uses_binding(p)) {
         check_identity_binding(cx, rbac.as_ref(), &pod, out);
     }
     let mut by_subject: HashMap<&str, Vec<&FederatedCredential>> = HashMap::new();
@@ -98,7 +104,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         by_folded_subject.entry(subject.to_ascii_lowercase()).or_default().push(subject);
     }
     let identities = IdentityIndex::new(&cx.inventory);
-    for pod in cx.inventory.pods().filter(|p| p.opted_in() && !p.uses_identity_binding()) {
+    for pod in cx.inventory.pods().filter(|p| p.opted_in() && !uses_binding(p)) {
         let ns = &pod.object.namespace;
         let sa_name = pod.service_account();
         let subject = format!("system:serviceaccount:{ns}:{sa_name}");
