@@ -81,13 +81,19 @@ $(WEB_TOOLS): .ci/web-tools tests/browser/package-lock.json bundles/web/package-
 WASM_OPT_FLAGS := -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int --enable-mutable-globals --enable-reference-types --enable-multivalue
 # Panic locations (file names and lines) are left out of the page's modules:
 # panics abort there and print nothing, and the names cost 6 KB gzipped.
-WEB_ENV := $(WASM_ENV) RUSTC_BOOTSTRAP=1 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS=-Zlocation-detail=none
+# When std is built here (-Zbuild-std, the toolchain.md recipe), the page's
+# std is built for size and panics abort at once, without formatting a
+# message no one reads: 31 KB gzipped less. A prebuilt rustup std cannot
+# do either, so a page built with one is larger (about 306 KB gzipped).
+WEB_PANIC := $(if $(WASM_BUILD_STD), -Zunstable-options -Cpanic=immediate-abort,)
+WEB_BUILD_STD := $(if $(WASM_BUILD_STD),$(WASM_BUILD_STD) -Zbuild-std-features=optimize_for_size,)
+WEB_ENV := $(WASM_ENV) RUSTC_BOOTSTRAP=1 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zlocation-detail=none$(WEB_PANIC)"
 web: $(WEB_TOOLS)
 	rm -rf bundles/web/dist
 	mkdir -p bundles/web/dist
-	$(WEB_ENV) $(CARGO) build --profile web --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-web --no-default-features --features explain
+	$(WEB_ENV) $(CARGO) build --profile web --target $(WASM_TARGET) $(WEB_BUILD_STD) -p wi-web --no-default-features --features explain
 	target/tools/bin/wasm-bindgen --target web --no-typescript --out-dir bundles/web/dist --out-name wi_explain target/$(WASM_TARGET)/web/wi_web.wasm
-	$(WEB_ENV) $(CARGO) build --profile web --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-web
+	$(WEB_ENV) $(CARGO) build --profile web --target $(WASM_TARGET) $(WEB_BUILD_STD) -p wi-web
 	target/tools/bin/wasm-bindgen --target web --no-typescript --out-dir bundles/web/dist target/$(WASM_TARGET)/web/wi_web.wasm
 	for module in wi_web wi_explain; do \
 		bundles/web/node_modules/.bin/wasm-opt $(WASM_OPT_FLAGS) bundles/web/dist/$${module}_bg.wasm -o bundles/web/dist/$${module}_bg.wasm || exit 1; \
