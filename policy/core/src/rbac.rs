@@ -26,11 +26,16 @@ pub struct Rbac<'a> {
 }
 
 impl<'a> Rbac<'a> {
-    /// `None` when the inputs hold no RBAC object at all: nothing to judge.
-    pub fn new(objects: &'a [Object]) -> Option<Self> {
+    /// `None` when no role among the inputs has a rule on `group` (or on
+    /// every group): nothing to judge, since a chart's unrelated Role says
+    /// nothing about this grant.
+    pub fn new(objects: &'a [Object], group: &str) -> Option<Self> {
         let roles: Vec<&Object> = objects.iter().filter(|o| is_rbac(o, &["Role", "ClusterRole"])).collect();
         let bindings: Vec<&Object> = objects.iter().filter(|o| is_rbac(o, &["RoleBinding", "ClusterRoleBinding"])).collect();
-        (!roles.is_empty() || !bindings.is_empty()).then_some(Rbac { roles, bindings })
+        let mentions_group = roles.iter().any(|r| {
+            r.doc.value.get("rules").and_then(Value::as_array).into_iter().flatten().any(|rule| strings(rule.get("apiGroups")).any(|g| g == "*" || g == group))
+        });
+        mentions_group.then_some(Rbac { roles, bindings })
     }
 
     /// True when ServiceAccount `namespace/name` may `verb` the resource

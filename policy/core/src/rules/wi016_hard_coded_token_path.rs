@@ -50,8 +50,9 @@ fn names_dir(text: &str, dir: &str) -> bool {
         let rest = &text[i + dir.len()..];
         // v1.6's volume also holds the token proxy's CA for identity
         // bindings (`AZURE_KUBERNETES_CA_FILE`): not the token.
-        let proxy_ca = dir == V1_6_MOUNT_PATH && names_dir(rest, "/ca-cert");
-        !rest.starts_with(|c: char| c.is_alphanumeric() || c == '-' || c == '_' || c == '.') && !proxy_ca
+        let word = |c: char| c.is_alphanumeric() || c == '-' || c == '_' || c == '.';
+        let proxy_ca = dir == V1_6_MOUNT_PATH && rest.strip_prefix("/ca-cert").is_some_and(|r| !r.starts_with(word));
+        !rest.starts_with(word) && !proxy_ca
     })
 }
 

@@ -59,7 +59,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 format!("federated credential `{name}` has {} audiences; Entra requires exactly one", values.len()),
                 fix,
             ));
-        } else if values[0].as_str() != Some(TOKEN_EXCHANGE_AUDIENCE) && !(fic.is_identity_binding() && values[0].as_str() == Some(IDENTITY_BINDING_AUDIENCE)) {
+        } else if values[0].as_str() != Some(wanted) {
             out.push(
                 Finding::new(
                     &RULE,

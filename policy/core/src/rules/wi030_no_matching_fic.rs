@@ -23,12 +23,13 @@ names.
 A pod that uses an AKS identity binding (annotation
 `azure.workload.identity/use-identity-binding: "true"`) needs no credential
 of its own: AKS's one `aks-identity-binding` credential on the identity
-serves every binding. Its ServiceAccount needs an RBAC grant instead, which
-is checked when Roles, ClusterRoles or their bindings are among the inputs:
-verb `use-managed-identity` on API group `cid.wi.aks.azure.com`, resource
-the identity's client ID (AKS's identity-bindings page, "Authorize
-namespaces and service accounts"). With `--webhook-version` below v1.6.0,
-which ignores the annotation, such a pod needs its own credential.
+serves every binding. Its ServiceAccount needs an RBAC grant instead: verb
+`use-managed-identity` on API group `cid.wi.aks.azure.com`, resource the
+identity's client ID (AKS's identity-bindings page, "Authorize namespaces
+and service accounts"). The grant is checked when a Role or ClusterRole
+among the inputs has a rule on that API group. With `--webhook-version`
+below v1.6.0, which ignores the annotation, such a pod needs its own
+credential.
 
 ## Why is this bad?
 Token exchange looks for a credential on the requested identity whose issuer
@@ -79,10 +80,12 @@ fn check_identity_binding(cx: &Context, rbac: Option<&Rbac>, pod: &PodView, out:
 }
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    let rbac = Rbac::new(cx.inventory.objects);
+    let rbac = Rbac::new(cx.inventory.objects, IDENTITY_BINDING_API_GROUP);
     // Webhooks before v1.6 ignore the binding annotation: such a pod needs
     // its own credential like any other.
-    let bindings_known = cx.options.webhook_version.as_ref().is_none_or(|v| !v.before((1, 6, 0)));
+    // (Release numbers only: AKS's webhook with bindings is tagged
+    // v1.6.0-alpha.1.)
+    let bindings_known = cx.options.webhook_version.as_ref().is_none_or(|v| v.release >= (1, 6, 0));
     let uses_binding = |p: &PodView| bindings_known && p.uses_identity_binding();
     for pod in cx.inventory.pods().filter(|p| p.opted_in() && uses_binding(p)) {
         check_identity_binding(cx, rbac.as_ref(), &pod, out);
