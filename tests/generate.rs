@@ -282,3 +282,112 @@ fn a_helm_template_is_named_as_one() {
     expect_exit(&out, 2);
     assert!(text(&out.stderr).contains("render it with `helm template` first"), "{}", text(&out.stderr));
 }
+
+/// The example spec in identity-binding mode, every format, in `dir`.
+fn generate_binding(dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["generate", "--spec", SPEC, "--identity-binding", "-o"];
+    let dir = rel(dir);
+    args.push(&dir);
+    args.extend_from_slice(extra);
+    run_cli(&args, None)
+}
+
+#[test]
+fn identity_binding_writes_a_binding_and_rbac_instead_of_credentials() {
+    let dir = scratch("binding");
+    let out = generate_binding(&dir, &[]);
+    expect_exit(&out, 0);
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    // The issuer of the spec is not needed: AKS writes the credential.
+    assert!(text(&out.stderr).contains("the issuer is not used with identityBinding"), "{}", text(&out.stderr));
+
+    // ARM: the binding on the cluster, pointing at the identity; no credentials.
+    let arm: serde_json::Value = serde_json::from_str(&read("shop.json")).unwrap();
+    let resources = arm["resources"].as_array().unwrap();
+    let types: Vec<&str> = resources.iter().map(|r| r["type"].as_str().unwrap()).collect();
+    assert!(!types.iter().any(|t| t.ends_with("federatedIdentityCredentials")), "{types:?}");
+    let binding = resources.iter().find(|r| r["type"] == "Microsoft.ContainerService/managedClusters/identityBindings").expect("binding");
+    assert_eq!(binding["name"], "aks-shop/idshop", "the identity name without its `-`: the binding name pattern has no `-`");
+    assert_eq!(binding["properties"]["managedIdentity"]["resourceId"], "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'id-shop')]");
+    assert!(arm["parameters"].get("issuer").is_none());
+
+    // The az script creates the binding, never a credential.
+    let script = read("shop.sh");
+    assert!(script.contains("az aks identity-binding create --resource-group \"$CLUSTER_RESOURCE_GROUP\" --cluster-name \"$CLUSTER_NAME\" --name \"$BINDING_NAME\""), "{script}");
+    assert!(!script.contains("federated-credential"), "{script}");
+    for (file, needle) in [("shop.bicep", "identityBindings@2026-04-01"), ("shop.tf", "azapi_resource"), ("shop-aso.yaml", "kind: IdentityBinding")] {
+        assert!(read(file).contains(needle), "{file} lacks {needle}");
+        assert!(!read(file).to_lowercase().contains("federatedidentitycredential") && !read(file).contains("federated_identity_credential"), "{file}");
+    }
+
+    // The Kubernetes side: pods opt in to the binding, RBAC grants each
+    // ServiceAccount the identity, and lint agrees.
+    let yaml = read("shop.yaml");
+    assert_eq!(yaml.matches("azure.workload.identity/use-identity-binding: \"true\"").count(), 2, "{yaml}");
+    let lint = run_cli(&["lint", "-f", &rel(&dir.join("shop.yaml")), "-o", "json"], None);
+    expect_exit(&lint, 0);
+    let report: serde_json::Value = serde_json::from_slice(&lint.stdout).unwrap();
+    assert_eq!(report["findings"], serde_json::json!([]), "{report:#}");
+
+    // Without the worker's subject in the ClusterRoleBinding, lint's WI030
+    // sees the missing grant: generate writes exactly what lint checks.
+    let cut = yaml.replacen("- kind: ServiceAccount\n  name: worker\n  namespace: shop\n", "", 1);
+    assert_ne!(cut, yaml, "the binding's worker subject is written as expected");
+    std::fs::write(dir.join("cut.yaml"), cut).unwrap();
+    let lint = run_cli(&["lint", "-f", &rel(&dir.join("cut.yaml")), "-o", "json"], None);
+    let report: serde_json::Value = serde_json::from_slice(&lint.stdout).unwrap();
+    let codes: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["WI030"], "{report:#}");
+}
+
+#[test]
+fn identity_binding_values_are_checked() {
+    let dir = scratch("binding-bad");
+    let out = generate_binding(&dir, &["--identity-binding-name", "shop-ib"]);
+    expect_exit(&out, 2);
+    assert!(text(&out.stderr).contains("--identity-binding-name: \"shop-ib\" contains '-'"), "{}", text(&out.stderr));
+    let out = generate_binding(&dir, &["--identity-binding-name", &"a".repeat(64)]);
+    expect_exit(&out, 2);
+    assert!(text(&out.stderr).contains("is 64 characters long; an identity binding name has 1 to 63"), "{}", text(&out.stderr));
+    // Bicep and ARM deploy the binding beside the identity.
+    let out = generate_binding(&dir, &["--cluster-resource-group", "rg-aks", "--format", "bicep"]);
+    expect_exit(&out, 2);
+    assert!(text(&out.stderr).contains("--cluster-resource-group: \"rg-aks\" is not resource group \"rg-shop\""), "{}", text(&out.stderr));
+    // ... while az and terraform address the cluster's own group.
+    let out = run_cli(&["generate", "--spec", SPEC, "--identity-binding", "--cluster-resource-group", "rg-aks", "--format", "terraform"], None);
+    expect_exit(&out, 0);
+    assert!(text(&out.stdout).contains("resource_group_name = \"rg-aks\""), "{}", text(&out.stdout));
+    // A binding belongs to a cluster: without its name, every Azure format says so.
+    let out = run_cli(
+        &["generate", "--name", "a", "--namespace", "a", "--service-account", "b", "--identity-name", "id-a", "--resource-group", "rg", "--location", "westeurope", "--identity-binding", "--format", "az"],
+        None,
+    );
+    expect_exit(&out, 2);
+    assert!(text(&out.stderr).contains("--cluster-name: is required for format az (an identity binding belongs to the cluster)"), "{}", text(&out.stderr));
+    // The 20-credential limit is what bindings lift.
+    let mut args: Vec<String> = ["generate", "--spec", SPEC, "--identity-binding", "--format", "yaml", "--namespace", "shop"].map(String::from).to_vec();
+    for i in 0..25 {
+        args.extend(["--service-account".to_string(), format!("sa{i}")]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run_cli(&args, None);
+    expect_exit(&out, 0);
+    assert_eq!(text(&out.stdout).matches("kind: ServiceAccount\n  name: sa").count(), 25);
+}
+
+#[test]
+fn identity_binding_is_the_same_from_the_component_and_the_native_core() {
+    let spec = std::fs::read_to_string(repo_root().join(SPEC)).unwrap();
+    let request = Request {
+        spec_file: Some(wi_core::SourceFile { name: SPEC.into(), content: spec }),
+        overrides: serde_json::json!({"identityBinding": true}),
+        formats: Format::ALL.to_vec(),
+        ..Default::default()
+    };
+    let native = generate::generate(&request).unwrap();
+    for artifact in native.artifacts {
+        let out = run_cli(&["generate", "--spec", SPEC, "--identity-binding", "--format", artifact.format.name()], None);
+        expect_exit(&out, 0);
+        assert_eq!(text(&out.stdout), artifact.content, "format {}", artifact.format.name());
+    }
+}

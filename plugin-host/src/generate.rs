@@ -61,6 +61,14 @@ pub struct GenerateArgs {
     /// Resource ID the --role of the same position applies to. Repeatable.
     #[arg(long, value_name = "SCOPE")]
     scope: Vec<String>,
+    /// AKS identity binding: one binding on the cluster (AKS writes the
+    /// identity's one credential) and RBAC per ServiceAccount, instead of a
+    /// federated credential per ServiceAccount. Needs --cluster-name.
+    #[arg(long = "identity-binding")]
+    identity_binding: bool,
+    /// Name of the identity binding [default: the identity name's letters and digits].
+    #[arg(long = "identity-binding-name", value_name = "NAME")]
+    identity_binding_name: Option<String>,
     /// `az aks show -o json` output: issuer, location, resource group, cluster name.
     #[arg(long = "from-cluster", value_name = "AKS_SHOW.json")]
     from_cluster: Option<String>,
@@ -93,11 +101,15 @@ fn overrides(args: &GenerateArgs) -> Result<Value, u8> {
         ("clusterName", &args.cluster_name),
         ("clusterResourceGroup", &args.cluster_resource_group),
         ("image", &args.image),
+        ("identityBindingName", &args.identity_binding_name),
     ];
     for (key, value) in scalars {
         if let Some(v) = value {
             spec.insert(key.into(), Value::String(v.clone()));
         }
+    }
+    if args.identity_binding {
+        spec.insert("identityBinding".into(), Value::Bool(true));
     }
     let (namespaces, accounts) = (&args.namespace, &args.service_account);
     if !(namespaces.len() == accounts.len() || (namespaces.len() == 1 && !accounts.is_empty())) {

@@ -62,6 +62,21 @@ try {
     const shown = await page.textContent(`[data-output="${format}"]`);
     check(shown === kubectlWi(["generate", ...more, "--format", format]), `with two ServiceAccounts and a role, output ${format} equals the CLI's`);
   }
+  // Identity binding mode: the checkbox is the flag.
+  await page.check('[name="identityBinding"]');
+  const binding = [...more, "--identity-binding"];
+  for (const format of ["yaml", "aso", "az", "bicep", "arm", "terraform"]) {
+    const shown = await page.textContent(`[data-output="${format}"]`);
+    check(shown !== "" && shown === kubectlWi(["generate", ...binding, "--format", format]), `with identity binding, output ${format} equals the CLI's`);
+  }
+  check((await page.textContent('[data-output="az"]')).includes("az aks identity-binding create"), "the az script creates the binding");
+  await page.fill('[name="identityBindingName"]', "shop-ib");
+  const bindingNote = await page.textContent("#e-identityBindingName");
+  check(bindingNote.includes("contains '-'"), `a binding name with '-' is explained next to it (${bindingNote})`);
+  await page.fill('[name="identityBindingName"]', "");
+  const bindingLink = page.url();
+  await page.uncheck('[name="identityBinding"]');
+  check(!(await page.textContent('[data-output="yaml"]')).includes("ClusterRole"), "unchecked, no binding RBAC");
   await page.locator('[name="scope"]').fill("kv-shop");
   const scopeNote = await page.textContent(`#${await page.locator('[name="scope"]').getAttribute("aria-describedby")}`);
   check(scopeNote.includes("Azure resource ID"), `a bad scope is explained next to it (${scopeNote})`);
@@ -113,6 +128,10 @@ try {
   await other.goto(shared);
   await other.waitForSelector("body[data-ready=true]");
   check((await other.inputValue('[name="issuer"]')) === values.issuer, "a shared link restores the form");
+  const bindingPage = await context.newPage();
+  await bindingPage.goto(bindingLink);
+  await bindingPage.waitForSelector("body[data-ready=true]");
+  check(await bindingPage.isChecked('[name="identityBinding"]'), "a shared link restores the identity binding checkbox");
   check((await other.textContent('[data-output="arm"]')) === (await page.textContent('[data-output="arm"]')), "and the outputs");
   check((await other.inputValue('[name="manifests"]')).includes("kind: Deployment"), "and the pasted manifests");
   check((await other.locator('[name="serviceAccount"]').nth(1).inputValue()) === "worker" && (await other.locator('[name="role"]').inputValue()) === "Key Vault Secrets User", "and the added rows");

@@ -9,7 +9,9 @@ const FORMATS = [
   ["bicep", "Bicep"], ["arm", "ARM"], ["terraform", "Terraform"],
 ];
 const FIELDS = ["name", "namespace", "serviceAccount", "identityName", "resourceGroup", "issuer",
-  "tenantId", "clientId", "subscriptionId", "location", "clusterName", "image"];
+  "tenantId", "clientId", "subscriptionId", "location", "clusterName", "identityBindingName", "image"];
+// The one checkbox: `--identity-binding`.
+const BINDING = "identityBinding";
 const form = document.getElementById("spec");
 const input = (name) => form.querySelector(`[name="${name}"]`);
 const manifests = document.getElementById("manifests");
@@ -34,6 +36,7 @@ function spec() {
     const v = input(f).value;
     if (v !== "") s[f] = v;
   }
+  if (input(BINDING).checked) s[BINDING] = true;
   const namespaces = all("namespace"), accounts = all("serviceAccount");
   const pairs = namespaces.map((n, i) => ({ namespace: n.value, name: accounts[i].value })).filter((p) => p.namespace !== "" || p.name !== "");
   if (pairs.length) s.serviceAccounts = pairs;
@@ -47,7 +50,7 @@ function spec() {
 // the pairs actually sent (blank rows are left out).
 function inputFor(field) {
   const m = field.match(/^(serviceAccounts|roles)\[(\d+)\](?:\.(\w+))?$/);
-  if (!m) return SINGLE.includes(field) ? input(field) : field === "serviceAccounts" ? all("namespace")[0] : null;
+  if (!m) return SINGLE.includes(field) || field === BINDING ? input(field) : field === "serviceAccounts" ? all("namespace")[0] : null;
   const [first, second] = m[1] === "roles" ? ["role", "scope"] : ["namespace", "serviceAccount"];
   const rows = all(first).map((el, i) => [el, all(second)[i]]).filter(([a, b]) => a.value !== "" || b.value !== "");
   const row = rows[Number(m[2])];
@@ -206,6 +209,7 @@ function checkSoon() {
 function save() {
   const params = new URLSearchParams();
   for (const f of SINGLE) if (input(f).value !== "") params.set(f, input(f).value);
+  if (input(BINDING).checked) params.set(BINDING, "true");
   // Pairs keep their positions, blanks included, so a link rebuilds the rows.
   for (const f of ["namespace", "serviceAccount", "role", "scope"]) {
     const values = all(f).map((el) => el.value);
@@ -228,13 +232,14 @@ function restore() {
   const params = new URLSearchParams(location.hash.slice(1));
   for (const row of form.querySelectorAll(".row")) row.remove();
   for (const f of SINGLE) input(f).value = params.get(f) ?? "";
+  input(BINDING).checked = params.get(BINDING) === "true";
   const namespaces = params.getAll("namespace"), accounts = params.getAll("serviceAccount");
   input("namespace").value = namespaces[0] ?? "";
   input("serviceAccount").value = accounts[0] ?? "";
   for (let i = 1; i < Math.max(namespaces.length, accounts.length); i++) addAccount([namespaces[i], accounts[i]]);
   const roles = params.getAll("role"), scopes = params.getAll("scope");
   for (let i = 0; i < Math.max(roles.length, scopes.length); i++) addRole([roles[i], scopes[i]]);
-  for (const el of form.querySelectorAll("input")) if (el.value !== "") touched.add(el.name);
+  for (const el of form.querySelectorAll("input")) if (el.type === "checkbox" ? el.checked : el.value !== "") touched.add(el.name);
   manifests.value = params.get("manifests") ?? "";
   document.getElementById("aadsts").value = params.get("aadsts") ?? "";
 }
@@ -321,7 +326,7 @@ function buildTabs() {
 
 await init();
 buildTabs();
-for (const f of FIELDS) input(f).setAttribute("aria-describedby", `e-${f}`);
+for (const f of [...FIELDS, BINDING]) input(f).setAttribute("aria-describedby", `e-${f}`);
 document.getElementById("add-account").addEventListener("click", () => addAccount().querySelector("input").focus());
 document.getElementById("add-role").addEventListener("click", () => addRole().querySelector("input").focus());
 restore();

@@ -35,6 +35,7 @@ pub const DEFAULT_SERVICE_ACCOUNT: &str = "default";
 pub const AAD_POD_IDENTITY_LABEL: &str = "aadpodidbinding";
 pub const AAD_POD_IDENTITY_GROUP: &str = "aadpodidentity.k8s.io";
 pub const ASO_MANAGED_IDENTITY_GROUP: &str = "managedidentity.azure.com";
+pub const ASO_CONTAINER_SERVICE_GROUP: &str = "containerservice.azure.com";
 
 /// Azure's limit on federated identity credentials per managed identity.
 pub const MAX_FICS_PER_IDENTITY: usize = 20;

@@ -9,10 +9,12 @@ use serde_json::Value;
 
 use super::spec::Checked;
 use crate::render::yaml_stream;
-use crate::wellknown::{ASO_MANAGED_IDENTITY_GROUP, TOKEN_EXCHANGE_AUDIENCE};
+use crate::wellknown::{ASO_CONTAINER_SERVICE_GROUP, ASO_MANAGED_IDENTITY_GROUP, TOKEN_EXCHANGE_AUDIENCE};
 
 /// The first ASO version serving both kinds as stable (2023-01-31 API).
 const VERSION: &str = "v1api20230131";
+/// The only ASO version of IdentityBinding (API 2025-10-02-preview).
+const IDENTITY_BINDING_VERSION: &str = "v1api20251002preview";
 
 #[derive(Serialize, Clone, Debug, Default)]
 #[serde(rename_all = "camelCase")]
@@ -55,6 +57,35 @@ struct FederatedIdentityCredentialSpec {
     subject: String,
 }
 
+/// A reference to another ASO object by its Kubernetes name.
+#[derive(Serialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+struct ResourceReference {
+    group: String,
+    kind: String,
+    name: String,
+}
+
+#[derive(Serialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+struct ManagedIdentityProfile {
+    resource_reference: ResourceReference,
+}
+
+#[derive(Serialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+struct IdentityBindingProperties {
+    managed_identity: ManagedIdentityProfile,
+}
+
+#[derive(Serialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+struct IdentityBindingSpec {
+    azure_name: String,
+    owner: Owner,
+    properties: IdentityBindingProperties,
+}
+
 fn api_resource(kind: &str) -> ApiResource {
     ApiResource::from_gvk(&GroupVersionKind::gvk(ASO_MANAGED_IDENTITY_GROUP, VERSION, kind))
 }
@@ -94,6 +125,35 @@ fn object_name(azure_name: &str) -> String {
     name.trim_matches('-').to_string()
 }
 
+/// The AKS identity binding on the cluster, for the identity object.
+fn identity_binding(spec: &Checked, binding: &str, namespace: &str, identity_object: &str) -> Value {
+    let cluster = spec.cluster_name.as_deref().unwrap_or_default();
+    let cluster_group = spec.cluster_resource_group.as_deref().or(spec.resource_group.as_deref()).unwrap_or_default();
+    let owner = match &spec.subscription_id {
+        Some(sub) => Owner::arm(&format!("/subscriptions/{sub}/resourceGroups/{cluster_group}/providers/Microsoft.ContainerService/managedClusters/{cluster}")),
+        None => Owner { name: Some(object_name(cluster)), arm_id: None },
+    };
+    let object = Object::<IdentityBindingSpec, NotUsed>::new(
+        &object_name(binding),
+        &ApiResource::from_gvk(&GroupVersionKind::gvk(ASO_CONTAINER_SERVICE_GROUP, IDENTITY_BINDING_VERSION, "IdentityBinding")),
+        IdentityBindingSpec {
+            azure_name: binding.to_string(),
+            owner,
+            properties: IdentityBindingProperties {
+                managed_identity: ManagedIdentityProfile {
+                    resource_reference: ResourceReference {
+                        group: ASO_MANAGED_IDENTITY_GROUP.to_string(),
+                        kind: "UserAssignedIdentity".to_string(),
+                        name: identity_object.to_string(),
+                    },
+                },
+            },
+        },
+    )
+    .within(namespace);
+    serde_json::to_value(object).unwrap_or_default()
+}
+
 pub fn write(spec: &Checked) -> String {
     let namespace = spec.service_accounts.first().map(|sa| sa.namespace.clone()).unwrap_or_default();
     let identity_object = object_name(&spec.identity_name);
@@ -119,7 +179,11 @@ pub fn write(spec: &Checked) -> String {
     .within(&namespace);
     let mut objects: Vec<Value> = vec![serde_json::to_value(identity).unwrap_or_default()];
     let mut used = Vec::new();
-    for (i, sa) in spec.service_accounts.iter().enumerate() {
+    if let Some(binding) = &spec.identity_binding {
+        objects.push(identity_binding(spec, binding, &namespace, &identity_object));
+    }
+    let fics = if spec.identity_binding.is_some() { &[][..] } else { &spec.service_accounts[..] };
+    for (i, sa) in fics.iter().enumerate() {
         let mut name = object_name(&sa.fic_name);
         if used.contains(&name) {
             name = format!("{name}-{i}");
@@ -139,6 +203,12 @@ pub fn write(spec: &Checked) -> String {
     out.push_str(&format!(
         "# ASO writes the identity's clientId, principalId and tenantId to ConfigMap {config_map}.\n"
     ));
+    if spec.identity_binding.is_some() {
+        out.push_str(&format!(
+            "# IdentityBinding needs an ASO release serving {ASO_CONTAINER_SERVICE_GROUP}/{IDENTITY_BINDING_VERSION};\n# its owner is {}.\n",
+            if spec.subscription_id.is_some() { "the cluster's ARM ID" } else { "the ASO ManagedCluster object of the cluster's name (give --subscription-id to own it by ARM ID instead)" }
+        ));
+    }
     out.push_str(&yaml_stream(&objects));
     out
 }

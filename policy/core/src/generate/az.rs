@@ -38,7 +38,12 @@ pub fn write(spec: &Checked) -> String {
         line(&mut s, &format!("CLUSTER_NAME={}", bash(cluster)));
         line(&mut s, &format!("CLUSTER_RESOURCE_GROUP={}", bash(spec.cluster_resource_group.as_deref().or(spec.resource_group.as_deref()).unwrap_or_default())));
     }
-    line(&mut s, &format!("ISSUER={}", bash(spec.issuer.as_deref().unwrap_or_default())));
+    let binding = spec.identity_binding.as_deref();
+    if let Some(name) = binding {
+        line(&mut s, &format!("BINDING_NAME={}", bash(name)));
+    } else {
+        line(&mut s, &format!("ISSUER={}", bash(spec.issuer.as_deref().unwrap_or_default())));
+    }
     line(&mut s, "");
 
     let mut step = 0;
@@ -63,12 +68,14 @@ pub fn write(spec: &Checked) -> String {
             line(&mut s, &format!("  {update}"));
             line(&mut s, "fi");
         }
-        line(&mut s, &format!("CLUSTER_ISSUER=$({show} --query oidcIssuerProfile.issuerUrl --output tsv)"));
-        line(&mut s, "if [ -n \"$ISSUER\" ] && [ \"$CLUSTER_ISSUER\" != \"$ISSUER\" ]; then");
-        line(&mut s, "  echo \"error: cluster $CLUSTER_NAME's issuer is $CLUSTER_ISSUER, not $ISSUER; generate again with --issuer $CLUSTER_ISSUER\" >&2");
-        line(&mut s, "  exit 1");
-        line(&mut s, "fi");
-        line(&mut s, "ISSUER=$CLUSTER_ISSUER");
+        if binding.is_none() {
+            line(&mut s, &format!("CLUSTER_ISSUER=$({show} --query oidcIssuerProfile.issuerUrl --output tsv)"));
+            line(&mut s, "if [ -n \"$ISSUER\" ] && [ \"$CLUSTER_ISSUER\" != \"$ISSUER\" ]; then");
+            line(&mut s, "  echo \"error: cluster $CLUSTER_NAME's issuer is $CLUSTER_ISSUER, not $ISSUER; generate again with --issuer $CLUSTER_ISSUER\" >&2");
+            line(&mut s, "  exit 1");
+            line(&mut s, "fi");
+            line(&mut s, "ISSUER=$CLUSTER_ISSUER");
+        }
         line(&mut s, "");
     }
 
@@ -96,9 +103,21 @@ pub fn write(spec: &Checked) -> String {
         line(&mut s, "");
     }
 
-    line(&mut s, &next_step("One federated credential per ServiceAccount, one after another:"));
-    line(&mut s, "#    Azure refuses concurrent credential writes on one identity.");
-    for sa in &spec.service_accounts {
+    if binding.is_some() {
+        line(&mut s, &next_step("The identity binding: AKS writes the identity's one credential."));
+        let binding_args = format!("--resource-group \"$CLUSTER_RESOURCE_GROUP\" --cluster-name \"$CLUSTER_NAME\" --name \"$BINDING_NAME\"{sub}");
+        line(&mut s, &format!("if ! az aks identity-binding show {binding_args} --output none 2>/dev/null; then"));
+        line(&mut s, &format!("  IDENTITY_ID=$(az identity show {identity} --query id --output tsv)"));
+        line(&mut s, &format!("  az aks identity-binding create {binding_args} --managed-identity-resource-id \"$IDENTITY_ID\" --output none"));
+        line(&mut s, "fi");
+        line(&mut s, "");
+    }
+    let fics = if binding.is_some() { &[][..] } else { &spec.service_accounts[..] };
+    if !fics.is_empty() {
+        line(&mut s, &next_step("One federated credential per ServiceAccount, one after another:"));
+        line(&mut s, "#    Azure refuses concurrent credential writes on one identity.");
+    }
+    for sa in fics {
         let fic = format!("--name {} --identity-name \"$IDENTITY_NAME\" --resource-group \"$RESOURCE_GROUP\"{sub}", bash(&sa.fic_name));
         let subject = bash(&sa.subject);
         line(&mut s, &format!(
@@ -109,16 +128,31 @@ pub fn write(spec: &Checked) -> String {
         ));
         line(&mut s, "fi");
     }
-    line(&mut s, "");
+    if !fics.is_empty() {
+        line(&mut s, "");
+    }
 
-    line(&mut s, &next_step("The ServiceAccounts, annotated with the identity's client ID."));
+    if binding.is_some() {
+        line(&mut s, &next_step("The ServiceAccounts, annotated with the identity's client ID, and the RBAC grant the binding checks."));
+    } else {
+        line(&mut s, &next_step("The ServiceAccounts, annotated with the identity's client ID."));
+    }
     let mut k8s = spec.clone();
     k8s.image = None;
-    let yaml = yaml_stream(&kubernetes::objects(&k8s, CLIENT_ID_SLOT)).replace(CLIENT_ID_SLOT, "\"${CLIENT_ID}\"");
+    // A whole value gets quotes (YAML reads it as a string whatever the
+    // ID); inside a name the variable stands alone.
+    let yaml = yaml_stream(&kubernetes::objects(&k8s, CLIENT_ID_SLOT))
+        .replace(&format!(": {CLIENT_ID_SLOT}\n"), ": \"${CLIENT_ID}\"\n")
+        .replace(&format!("- {CLIENT_ID_SLOT}\n"), "- \"${CLIENT_ID}\"\n")
+        .replace(CLIENT_ID_SLOT, "${CLIENT_ID}");
     line(&mut s, "kubectl apply -f - <<EOF");
     s.push_str(&yaml);
     line(&mut s, "EOF");
     line(&mut s, "");
-    line(&mut s, "echo \"Workload ID ready: client ID $CLIENT_ID, issuer $ISSUER\" >&2");
+    if binding.is_some() {
+        line(&mut s, "echo \"Workload ID ready: client ID $CLIENT_ID, identity binding $BINDING_NAME on $CLUSTER_NAME\" >&2");
+    } else {
+        line(&mut s, "echo \"Workload ID ready: client ID $CLIENT_ID, issuer $ISSUER\" >&2");
+    }
     s
 }

@@ -8,6 +8,11 @@ use crate::wellknown::TOKEN_EXCHANGE_AUDIENCE;
 
 pub const IDENTITY_API: &str = "2023-01-31";
 pub const ROLE_ASSIGNMENT_API: &str = "2022-04-01";
+/// The first stable API of AKS identity bindings, also used for the
+/// `existing` cluster the binding hangs from.
+pub const IDENTITY_BINDING_API: &str = "2026-04-01";
+pub const CLUSTER_TYPE: &str = "Microsoft.ContainerService/managedClusters";
+pub const IDENTITY_BINDING_TYPE: &str = "Microsoft.ContainerService/managedClusters/identityBindings";
 
 /// API versions for the resource types roles are most often granted on.
 /// `existing` references only use the type to build the resource ID, so
@@ -48,14 +53,48 @@ pub fn write(spec: &Checked) -> String {
         None => line("param location string = resourceGroup().location"),
     }
     line("");
-    line("@description('OIDC issuer of the cluster, with its trailing slash.')");
-    line(&format!("param issuer string = {}", lit(spec.issuer.as_deref().unwrap_or_default())));
-    line("");
+    if spec.identity_binding.is_none() {
+        line("@description('OIDC issuer of the cluster, with its trailing slash.')");
+        line(&format!("param issuer string = {}", lit(spec.issuer.as_deref().unwrap_or_default())));
+        line("");
+    }
     line(&format!("resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@{IDENTITY_API}' = {{"));
     line(&format!("  name: {}", lit(&spec.identity_name)));
     line("  location: location");
     line("}");
     line("");
+    match &spec.identity_binding {
+        Some(binding) => write_binding(&mut line, spec, binding),
+        None => write_credentials(&mut line, spec),
+    }
+    write_roles(&mut line, spec);
+    line("");
+    line("output clientId string = identity.properties.clientId");
+    line("output principalId string = identity.properties.principalId");
+    s
+}
+
+/// The identity binding on the cluster (an `existing` reference in the
+/// deployment's resource group): AKS writes the identity's one federated
+/// credential, and the cluster's RBAC (format yaml) says who may use it.
+fn write_binding(line: &mut impl FnMut(&str), spec: &Checked, binding: &str) {
+    line(&format!("resource cluster '{CLUSTER_TYPE}@{IDENTITY_BINDING_API}' existing = {{"));
+    line(&format!("  name: {}", lit(spec.cluster_name.as_deref().unwrap_or_default())));
+    line("}");
+    line("");
+    line("// AKS writes the identity's one federated credential for the binding.");
+    line(&format!("resource identityBinding '{IDENTITY_BINDING_TYPE}@{IDENTITY_BINDING_API}' = {{"));
+    line("  parent: cluster");
+    line(&format!("  name: {}", lit(binding)));
+    line("  properties: {");
+    line("    managedIdentity: {");
+    line("      resourceId: identity.id");
+    line("    }");
+    line("  }");
+    line("}");
+}
+
+fn write_credentials(line: &mut impl FnMut(&str), spec: &Checked) {
     line("// One federated credential per ServiceAccount.");
     line("var serviceAccounts = [");
     for sa in &spec.service_accounts {
@@ -76,6 +115,9 @@ pub fn write(spec: &Checked) -> String {
     line(&format!("    audiences: [{}]", lit(TOKEN_EXCHANGE_AUDIENCE)));
     line("  }");
     line("}]");
+}
+
+fn write_roles(line: &mut impl FnMut(&str), spec: &Checked) {
     for (i, role) in spec.roles.iter().enumerate() {
         let Some(definition) = &role.definition else { continue };
         line("");
@@ -102,8 +144,4 @@ pub fn write(spec: &Checked) -> String {
         line("  }");
         line("}");
     }
-    line("");
-    line("output clientId string = identity.properties.clientId");
-    line("output principalId string = identity.properties.principalId");
-    s
 }

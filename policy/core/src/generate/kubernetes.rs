@@ -5,12 +5,15 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{Container, Namespace, PodSpec, PodTemplateSpec, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde_json::Value;
 
 use super::spec::{Checked, CheckedServiceAccount};
 use crate::render::yaml_stream;
-use crate::wellknown::{CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION, USE_LABEL};
+use crate::wellknown::{
+    CLIENT_ID_ANNOTATION, IDENTITY_BINDING_API_GROUP, IDENTITY_BINDING_VERB, TENANT_ID_ANNOTATION, USE_IDENTITY_BINDING_ANNOTATION, USE_LABEL,
+};
 
 /// Namespaces every cluster has; writing them would only add noise.
 const BUILT_IN_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -34,6 +37,14 @@ fn header(spec: &Checked) -> String {
     } else {
         out.push_str("# No --image was given, so there is no Deployment: the end of this file\n# shows the pod template label and ServiceAccount your workload needs.\n");
     }
+    if spec.identity_binding.is_some() {
+        out.push_str(concat!(
+            "# Identity binding: the pods get their token through AKS's token proxy\n",
+            "# (the identity binding feature, webhook v1.6), allowed by the ClusterRole\n",
+            "# below. The Azure SDK needs WorkloadIdentityCredential with the proxy\n",
+            "# enabled (Go: EnableAzureProxy; Python: enable_azure_proxy=True).\n",
+        ));
+    }
     out
 }
 
@@ -51,12 +62,48 @@ pub fn objects(spec: &Checked, client_id: &str) -> Vec<Value> {
     for sa in &spec.service_accounts {
         out.push(serde_json::to_value(service_account(spec, sa, client_id)).unwrap_or_default());
     }
+    if spec.identity_binding.is_some() {
+        let (role, binding) = identity_binding_rbac(spec, client_id);
+        out.push(serde_json::to_value(role).unwrap_or_default());
+        out.push(serde_json::to_value(binding).unwrap_or_default());
+    }
     if spec.image.is_some() {
         for sa in &spec.service_accounts {
             out.push(serde_json::to_value(deployment(spec, sa)).unwrap_or_default());
         }
     }
     out
+}
+
+/// The grant AKS's identity binding checks before its token proxy hands a
+/// ServiceAccount a token for the identity: verb `use-managed-identity` on
+/// the client ID in `cid.wi.aks.azure.com`. The ClusterRole is the same for
+/// every application of the identity (AKS's docs name it
+/// `use-mi-<client ID>`); the binding is per application, so applying one
+/// application's file never drops another's ServiceAccounts.
+fn identity_binding_rbac(spec: &Checked, client_id: &str) -> (ClusterRole, ClusterRoleBinding) {
+    let role_name = format!("use-mi-{client_id}");
+    let role = ClusterRole {
+        metadata: ObjectMeta { name: Some(role_name.clone()), ..Default::default() },
+        rules: Some(vec![PolicyRule {
+            api_groups: Some(vec![IDENTITY_BINDING_API_GROUP.to_string()]),
+            resources: Some(vec![client_id.to_string()]),
+            verbs: vec![IDENTITY_BINDING_VERB.to_string()],
+            ..Default::default()
+        }]),
+        ..Default::default()
+    };
+    let subjects = spec
+        .service_accounts
+        .iter()
+        .map(|sa| Subject { kind: "ServiceAccount".into(), name: sa.name.clone(), namespace: Some(sa.namespace.clone()), ..Default::default() })
+        .collect();
+    let binding = ClusterRoleBinding {
+        metadata: ObjectMeta { name: Some(format!("{role_name}-{}", spec.name)), ..Default::default() },
+        role_ref: RoleRef { api_group: Some("rbac.authorization.k8s.io".into()), kind: "ClusterRole".into(), name: role_name },
+        subjects: Some(subjects),
+    };
+    (role, binding)
 }
 
 fn service_account(spec: &Checked, sa: &CheckedServiceAccount, client_id: &str) -> ServiceAccount {
@@ -109,7 +156,11 @@ fn deployment(spec: &Checked, sa: &CheckedServiceAccount) -> Deployment {
             replicas: Some(1),
             selector: LabelSelector { match_labels: Some(selector), ..Default::default() },
             template: PodTemplateSpec {
-                metadata: Some(ObjectMeta { labels: Some(pod_labels), ..Default::default() }),
+                metadata: Some(ObjectMeta {
+                    labels: Some(pod_labels),
+                    annotations: spec.identity_binding.as_ref().map(|_| BTreeMap::from([(USE_IDENTITY_BINDING_ANNOTATION.to_string(), "true".to_string())])),
+                    ..Default::default()
+                }),
                 spec: Some(PodSpec {
                     service_account_name: Some(sa.name.clone()),
                     containers: vec![Container { name: spec.name.clone(), image: spec.image.clone(), ..Default::default() }],
@@ -126,9 +177,14 @@ fn deployment(spec: &Checked, sa: &CheckedServiceAccount) -> Deployment {
 /// there is no Deployment to write.
 fn workload_hint(spec: &Checked) -> String {
     let mut out = String::from("# Add to your workload's pod template (a Deployment's spec.template):\n");
+    let annotation = if spec.identity_binding.is_some() {
+        format!("#       annotations:\n#         {USE_IDENTITY_BINDING_ANNOTATION}: \"true\"\n")
+    } else {
+        String::new()
+    };
     for sa in &spec.service_accounts {
         out.push_str(&format!(
-            "#   in namespace {}:\n#     metadata:\n#       labels:\n#         {USE_LABEL}: \"true\"\n#     spec:\n#       serviceAccountName: {}\n",
+            "#   in namespace {}:\n#     metadata:\n#       labels:\n#         {USE_LABEL}: \"true\"\n{annotation}#     spec:\n#       serviceAccountName: {}\n",
             sa.namespace, sa.name
         ));
     }

@@ -64,10 +64,15 @@ pub struct Spec {
     /// From `az aks show`: the cluster lacks the OIDC issuer or workload
     /// identity, so the az script turns them on.
     pub enable_cluster_features: bool,
+    /// AKS identity binding instead of one credential per ServiceAccount;
+    /// `None` when no source says.
+    pub identity_binding: Option<bool>,
+    /// The binding's Azure name; derived from the identity name when absent.
+    pub identity_binding_name: Option<Field>,
 }
 
 /// The string fields of a spec, by their camelCase key.
-const SCALARS: [&str; 11] = [
+const SCALARS: [&str; 12] = [
     "name",
     "identityName",
     "resourceGroup",
@@ -79,6 +84,7 @@ const SCALARS: [&str; 11] = [
     "clusterName",
     "clusterResourceGroup",
     "image",
+    "identityBindingName",
 ];
 
 impl Spec {
@@ -94,6 +100,7 @@ impl Spec {
             "location" => &mut self.location,
             "clusterName" => &mut self.cluster_name,
             "clusterResourceGroup" => &mut self.cluster_resource_group,
+            "identityBindingName" => &mut self.identity_binding_name,
             _ => &mut self.image,
         }
     }
@@ -154,6 +161,11 @@ impl Spec {
                 continue;
             }
             match key.as_str() {
+                "identityBinding" => match v {
+                    Value::Null => {}
+                    Value::Bool(b) => spec.identity_binding = Some(*b),
+                    other => errors.push(error_at(&pointer, key.clone(), format!("is {}, not true or false", describe(other)))),
+                },
                 "serviceAccounts" | "roles" => {
                     let items = match v {
                         Value::Null => continue,
@@ -202,7 +214,7 @@ impl Spec {
                 _ => errors.push(error_at(
                     &pointer,
                     key.clone(),
-                    format!("is not a spec field; known: {}, serviceAccounts, roles", SCALARS.join(", ")),
+                    format!("is not a spec field; known: {}, identityBinding, serviceAccounts, roles", SCALARS.join(", ")),
                 )),
             }
         }
@@ -240,6 +252,9 @@ impl Spec {
             self.roles = other.roles;
         }
         self.enable_cluster_features |= other.enable_cluster_features;
+        if other.identity_binding.is_some() {
+            self.identity_binding = other.identity_binding;
+        }
     }
 
     /// Checks every value, and that each format in `formats` has what it
@@ -248,6 +263,9 @@ impl Spec {
         let mut errors = Vec::new();
         let mut notes = Vec::new();
         let wants = |f: Format| formats.contains(&f);
+        // AKS identity binding: AKS writes the identity's one credential,
+        // and RBAC says which ServiceAccounts may use it.
+        let binding = self.identity_binding == Some(true);
         let needs = |field: &str, slot: &Option<Field>, needed_by: &[Format], why: &str, errors: &mut Vec<GenerateError>| {
             let by: Vec<&str> = needed_by.iter().filter(|f| formats.contains(f)).map(|f| f.name()).collect();
             if slot.is_none() && !by.is_empty() {
@@ -303,6 +321,10 @@ impl Spec {
                 errors.push(sa.name.error(field("name"), format!("ServiceAccount {}/{} is named twice", sa.namespace.value, sa.name.value)));
                 continue;
             }
+            if binding {
+                service_accounts.push(CheckedServiceAccount { namespace: sa.namespace.value.clone(), name: sa.name.value.clone(), fic_name: String::new(), subject });
+                continue;
+            }
             let fic_name = match &sa.fic_name {
                 Some(f) => {
                     if let Some(why) = fic_name_problem(&f.value) {
@@ -327,7 +349,10 @@ impl Spec {
             }
             service_accounts.push(CheckedServiceAccount { namespace: sa.namespace.value.clone(), name: sa.name.value.clone(), fic_name, subject });
         }
-        if service_accounts.len() > crate::wellknown::MAX_FICS_PER_IDENTITY {
+        if binding && self.service_accounts.iter().any(|sa| sa.fic_name.is_some()) {
+            notes.push(format!("ficName is not used with identityBinding: AKS creates the identity's one credential, {}", crate::wellknown::IDENTITY_BINDING_FIC_NAME));
+        }
+        if !binding && service_accounts.len() > crate::wellknown::MAX_FICS_PER_IDENTITY {
             errors.push(GenerateError {
                 field: "serviceAccounts".into(),
                 file: String::new(),
@@ -343,6 +368,40 @@ impl Spec {
 
         // Azure names.
         let azure = [Format::Aso, Format::Az, Format::Bicep, Format::Arm, Format::Terraform];
+        let mut binding_name = None;
+        if binding {
+            needs("clusterName", &self.cluster_name, &azure, "an identity binding belongs to the cluster", &mut errors);
+            for format in [Format::Bicep, Format::Arm] {
+                if let (true, Some(crg), Some(rg)) = (wants(format), &self.cluster_resource_group, &self.resource_group)
+                    && !crg.value.eq_ignore_ascii_case(&rg.value)
+                {
+                    errors.push(crg.error(
+                        "clusterResourceGroup",
+                        format!(
+                            "{:?} is not resource group {:?}, which format {} deploys the identity and the binding to; deploy beside the cluster or use format az or terraform",
+                            crg.value,
+                            rg.value,
+                            format.name()
+                        ),
+                    ));
+                }
+            }
+            match &self.identity_binding_name {
+                Some(f) => match identity_binding_name_problem(&f.value) {
+                    Some(why) => errors.push(f.error("identityBindingName", format!("{:?} {why}", f.value))),
+                    None => binding_name = Some(f.value.clone()),
+                },
+                None => binding_name = self.identity_name.as_ref().map(|f| default_binding_name(&f.value)),
+            }
+            // The API's pattern for managedIdentity.resourceId has only
+            // letters, digits and `-` in the group and identity names.
+            let plain = |f: &Option<Field>| f.as_ref().is_none_or(|f| f.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+            if !plain(&self.identity_name) || !plain(&self.resource_group) {
+                notes.push("the identity binding API's pattern for the identity's resource ID allows only letters, digits and `-` in the resource group and identity names; Azure may refuse this one".to_string());
+            }
+        } else if self.identity_binding_name.is_some() {
+            notes.push("identityBindingName is not used without identityBinding".to_string());
+        }
         needs("identityName", &self.identity_name, &azure, "the managed identity's name", &mut errors);
         if let Some(f) = &self.identity_name
             && let Some(why) = identity_name_problem(&f.value)
@@ -386,8 +445,14 @@ impl Spec {
             }
         }
         let issuer_formats = [Format::Aso, Format::Bicep, Format::Arm, Format::Terraform];
-        needs("issuer", &self.issuer, &issuer_formats, "the federated credentials' issuer", &mut errors);
-        if self.issuer.is_none() && self.cluster_name.is_none() && wants(Format::Az) {
+        if binding {
+            if self.issuer.is_some() {
+                notes.push("the issuer is not used with identityBinding: AKS sets the issuer of the binding's credential".to_string());
+            }
+        } else {
+            needs("issuer", &self.issuer, &issuer_formats, "the federated credentials' issuer", &mut errors);
+        }
+        if !binding && self.issuer.is_none() && self.cluster_name.is_none() && wants(Format::Az) {
             errors.push(GenerateError {
                 field: "issuer".into(),
                 file: String::new(),
@@ -532,6 +597,7 @@ impl Spec {
             location,
             cluster_name: value(&self.cluster_name),
             image: value(&self.image),
+            identity_binding: binding_name,
             roles: roles_out,
             enable_cluster_features: self.enable_cluster_features,
             notes,
@@ -587,6 +653,31 @@ fn resource_group_problem(name: &str) -> Option<String> {
     name.chars()
         .find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '(' | ')')))
         .map(|c| format!("contains {c:?}; a resource group name has letters, digits, `-`, `_`, `.`, `(`, `)`"))
+}
+
+/// AKS's rule for identity binding names (IdentityBinding.tsp: pattern
+/// `^[a-z][a-z0-9]{0,63}$`, at most 63), so no `-`, unlike identity names;
+/// azapi and ASO check it before Azure does.
+fn identity_binding_name_problem(name: &str) -> Option<String> {
+    if !(1..=63).contains(&name.len()) {
+        return Some(format!("is {} characters long; an identity binding name has 1 to 63", name.chars().count()));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Some("does not start with a lowercase letter".into());
+    }
+    name.chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
+        .map(|c| format!("contains {c:?}; an identity binding name has lowercase letters and digits only"))
+}
+
+/// An identity binding name from the identity's name: its letters and
+/// digits, lowercase, starting with a letter (`id-orders` -> `idorders`).
+fn default_binding_name(identity: &str) -> String {
+    let kept: String = identity.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
+    let kept = kept.trim_start_matches(|c: char| c.is_ascii_digit());
+    let name = if kept.is_empty() { "binding".to_string() } else { kept.chars().take(63).collect() };
+    debug_assert!(identity_binding_name_problem(&name).is_none());
+    name
 }
 
 /// `westeurope` from `https://westeurope.oic.prod-aks.azure.com/...`.
@@ -648,6 +739,9 @@ pub struct Checked {
     pub image: Option<String>,
     pub roles: Vec<CheckedRole>,
     pub enable_cluster_features: bool,
+    /// The AKS identity binding's name, in binding mode; then the formats
+    /// write the binding and RBAC instead of federated credentials.
+    pub identity_binding: Option<String>,
     pub notes: Vec<String>,
 }
 

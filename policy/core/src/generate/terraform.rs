@@ -2,9 +2,15 @@
 //! assignments and its credentials.
 
 use super::roles::is_definition_id;
+use super::bicep::{IDENTITY_BINDING_API, IDENTITY_BINDING_TYPE};
 use super::spec::Checked;
 use super::text::{hcl, identifier};
 use crate::wellknown::TOKEN_EXCHANGE_AUDIENCE;
+
+/// azapi 2.x takes `body` as an HCL object; 2.11.0 is the first release
+/// whose embedded schema knows identityBindings at 2026-04-01 (older ones
+/// refuse the type at plan time).
+const AZAPI_VERSION: &str = ">= 2.11";
 
 pub fn write(spec: &Checked) -> String {
     let mut s = String::new();
@@ -20,6 +26,14 @@ pub fn write(spec: &Checked) -> String {
     line("      source  = \"hashicorp/azurerm\"");
     line("      version = \">= 4.65\"");
     line("    }");
+    if spec.identity_binding.is_some() {
+        // azurerm has no identity binding resource (its issue #31507):
+        // azapi writes the ARM resource as it is.
+        line("    azapi = {");
+        line("      source  = \"Azure/azapi\"");
+        line(&format!("      version = \"{AZAPI_VERSION}\""));
+        line("    }");
+    }
     line("  }");
     line("}");
     line("");
@@ -63,9 +77,33 @@ pub fn write(spec: &Checked) -> String {
     }
     // Azure refuses concurrent credential writes on one identity: each
     // credential depends on the one before it.
+    if let Some(binding) = &spec.identity_binding {
+        let cluster_group = spec.cluster_resource_group.as_deref().or(spec.resource_group.as_deref()).unwrap_or_default();
+        line("");
+        line("data \"azurerm_kubernetes_cluster\" \"cluster\" {");
+        line(&format!("  name                = {}", hcl(spec.cluster_name.as_deref().unwrap_or_default())));
+        line(&format!("  resource_group_name = {}", hcl(cluster_group)));
+        line("}");
+        line("");
+        line("# AKS writes the identity's one federated credential for the binding, and");
+        line("# the cluster's RBAC (format yaml) says which ServiceAccounts may use it.");
+        line("resource \"azapi_resource\" \"identity_binding\" {");
+        line(&format!("  type      = {}", hcl(&format!("{IDENTITY_BINDING_TYPE}@{IDENTITY_BINDING_API}"))));
+        line(&format!("  name      = {}", hcl(binding)));
+        line("  parent_id = data.azurerm_kubernetes_cluster.cluster.id");
+        line("  body = {");
+        line("    properties = {");
+        line("      managedIdentity = {");
+        line("        resourceId = azurerm_user_assigned_identity.workload.id");
+        line("      }");
+        line("    }");
+        line("  }");
+        line("}");
+    }
+    let fics = if spec.identity_binding.is_some() { &[][..] } else { &spec.service_accounts[..] };
     let mut previous: Option<String> = None;
     let mut used: Vec<String> = Vec::new();
-    for (i, sa) in spec.service_accounts.iter().enumerate() {
+    for (i, sa) in fics.iter().enumerate() {
         let mut label = identifier("fic", &format!("{}_{}", sa.namespace, sa.name));
         if used.contains(&label) {
             label = format!("{label}_{i}");
