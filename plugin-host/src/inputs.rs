@@ -100,7 +100,7 @@ fn describe(e: &io::Error) -> String {
 fn is_manifest(path: &Path) -> bool {
     matches!(
         path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml" | "json")
+        Some("yaml" | "yml" | "json" | "tf")
     )
 }
 

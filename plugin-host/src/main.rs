@@ -5,6 +5,7 @@
 mod audit;
 mod generate;
 mod host;
+mod iac;
 mod inputs;
 mod migrate;
 mod plugins;
@@ -158,6 +159,11 @@ struct LintArgs {
     plugin_timeout: std::time::Duration,
     #[command(flatten)]
     versions: VersionArgs,
+    /// Also show what Terraform and ARM files leave unknown before
+    /// deployment (attributes not checked, and why); with -o json, every
+    /// resource read from them under `resources`.
+    #[arg(short = 'v', long)]
+    verbose: bool,
 }
 
 /// What the cluster runs, for the rules that depend on it.
@@ -468,10 +474,19 @@ fn lint(args: LintArgs) -> Result<u8> {
         LintFailure::Input(errors) => print_input_errors(&errors),
         LintFailure::Options(e) => print_option_error(&e),
     };
-    // Without plugins, nothing needs the objects themselves.
-    let (mut findings, plugin_rules, mut plugin_errors) = if plugin_paths.is_empty() {
+    // Without plugins or --verbose, nothing needs the objects themselves.
+    let mut iac_resources = Vec::new();
+    let (mut findings, plugin_rules, mut plugin_errors) = if plugin_paths.is_empty() && !args.verbose {
         match core.lint(&files, &options)? {
             Ok(f) => (f, Vec::new(), Vec::new()),
+            Err(e) => return Ok(failure(e)),
+        }
+    } else if plugin_paths.is_empty() {
+        match core.lint_and_load(&files, &options)? {
+            Ok((f, objects)) => {
+                iac_resources = iac::resources(&objects);
+                (f, Vec::new(), Vec::new())
+            }
             Err(e) => return Ok(failure(e)),
         }
     } else {
@@ -481,6 +496,9 @@ fn lint(args: LintArgs) -> Result<u8> {
             Ok(f) => f,
             Err(e) => return Ok(failure(e)),
         };
+        if args.verbose {
+            iac_resources = iac::resources(&objects);
+        }
         let (mut more, check_errors) = loaded.check(&objects, &findings);
         errors.extend(check_errors);
         findings.append(&mut more);
@@ -493,9 +511,12 @@ fn lint(args: LintArgs) -> Result<u8> {
         eprintln!("kubectl wi: error: {}", printable(&e.to_string()));
     }
     let text = match args.output {
-        LintFormat::Text => report::text(&findings, &format!(" in {}", files_note(files.len()))),
+        LintFormat::Text => iac::not_checked_text(&iac_resources) + &report::text(&findings, &format!(" in {}", files_note(files.len()))),
         LintFormat::Json => {
             let mut value = report::json(&findings);
+            if args.verbose {
+                value["resources"] = Value::Array(iac_resources);
+            }
             if !plugin_errors.is_empty() {
                 value["pluginErrors"] = plugin_errors.iter().map(|e| serde_json::json!({"plugin": e.name, "path": e.path, "message": e.message})).collect();
             }

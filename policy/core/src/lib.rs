@@ -16,6 +16,7 @@ pub mod generate;
 #[cfg(feature = "generate")]
 pub mod migrate;
 pub mod mutation;
+pub mod iac;
 pub mod objects;
 pub mod options;
 pub mod patch;

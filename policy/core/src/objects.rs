@@ -43,6 +43,8 @@ pub enum Role {
     AadPodIdentity,
     /// An AKS cluster as `az aks show -o json` prints it.
     Cluster(Cluster),
+    /// An AKS cluster defined in Terraform or an ARM template.
+    IacCluster(crate::iac::IacCluster),
     Other,
 }
 
@@ -86,6 +88,21 @@ pub struct FederatedCredential {
     pub subject_pointer: String,
     pub audiences: Option<Value>,
     pub audiences_pointer: String,
+    /// Fields infrastructure code sets from values not known before
+    /// deployment: absent above, and never reported as missing.
+    pub unknown: UnknownFields,
+    /// Deployment order and issuer source, for credentials read from
+    /// Terraform or ARM templates.
+    pub iac: Option<Box<crate::iac::IacCredential>>,
+}
+
+/// Which of a credential's fields are set but not known to this reader.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnknownFields {
+    pub name: bool,
+    pub issuer: bool,
+    pub subject: bool,
+    pub audiences: bool,
 }
 
 impl FederatedCredential {
@@ -164,9 +181,22 @@ pub fn load(files: &[SourceFile], default_namespace: &str) -> Result<Vec<Object>
     let mut objects = Vec::new();
     let mut errors = Vec::new();
     for file in files {
+        #[cfg(feature = "iac")]
+        if file.name.ends_with(".tf") {
+            match crate::iac::terraform::objects(file) {
+                Ok(mut read) => objects.append(&mut read),
+                Err(e) => errors.push(e),
+            }
+            continue;
+        }
         match parse_documents(file) {
             Ok(docs) => {
                 for doc in docs.into_iter().flat_map(split_items) {
+                    #[cfg(feature = "iac")]
+                    if crate::iac::arm::is_template(&doc.value) {
+                        objects.append(&mut crate::iac::arm::objects(&file.name, &doc));
+                        continue;
+                    }
                     match classify(&file.name, doc, default_namespace) {
                         Ok(object) => objects.push(object),
                         Err(e) => errors.push(e),
@@ -326,12 +356,14 @@ fn federated_credential(v: &Value, prefix: &str, azure_name: String, name_pointe
         subject_pointer,
         audiences: at(v, &audiences_pointer).cloned(),
         audiences_pointer,
+        unknown: UnknownFields::default(),
+        iac: None,
     }
 }
 
 /// `/subscriptions/../userAssignedIdentities/<name>[/federatedIdentityCredentials/..]`
 /// -> lower-cased identity name (Azure resource names are case-insensitive).
-fn identity_name_from_arm_id(id: &str) -> Option<String> {
+pub(crate) fn identity_name_from_arm_id(id: &str) -> Option<String> {
     let parts: Vec<&str> = id.split('/').collect();
     let i = parts.iter().position(|p| p.eq_ignore_ascii_case("userAssignedIdentities"))?;
     parts.get(i + 1).filter(|n| !n.is_empty()).map(|n| n.to_ascii_lowercase())

@@ -52,6 +52,9 @@ mod wi028_proxy_sidecar_blocks_job;
 mod wi030_no_matching_fic;
 mod wi031_fic_unknown_service_account;
 mod wi032_fic_issuer_mismatch;
+mod wi033_concurrent_fic_writes;
+mod wi034_literal_issuer;
+mod wi035_oidc_issuer_disabled;
 mod wi040_client_id_not_allowed;
 mod wi050_cluster_workload_identity_disabled;
 mod wi051_spc_client_id;
@@ -102,6 +105,9 @@ pub const ALL: &[Rule] = &[
     wi030_no_matching_fic::RULE,
     wi031_fic_unknown_service_account::RULE,
     wi032_fic_issuer_mismatch::RULE,
+    wi033_concurrent_fic_writes::RULE,
+    wi034_literal_issuer::RULE,
+    wi035_oidc_issuer_disabled::RULE,
     wi040_client_id_not_allowed::RULE,
     wi050_cluster_workload_identity_disabled::RULE,
     wi051_spc_client_id::RULE,

@@ -62,6 +62,8 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             // ASO reads the subject from a ConfigMap (`subjectFromConfig`):
             // unknowable here.
             None if object.doc.value.pointer("/spec/subjectFromConfig").is_some() => continue,
+            // Infrastructure code sets it from a value known only later.
+            None if fic.unknown.subject => continue,
             None => "has no subject".to_string(),
             Some(subject) => match parse_subject(subject) {
                 Ok(_) => continue,

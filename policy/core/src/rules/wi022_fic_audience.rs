@@ -49,6 +49,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 out.push(Finding::new(&RULE, index, pointer, format!("federated credential `{name}` audiences is {other}, not a list"), fix));
                 continue;
             }
+            None if fic.unknown.audiences => continue,
             None => Vec::new(),
         };
         if values.len() != 1 {

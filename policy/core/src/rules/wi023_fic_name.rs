@@ -43,7 +43,7 @@ pub(crate) fn name_problem(name: &str) -> Option<String> {
 }
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    for (index, _, fic) in cx.inventory.federated_credentials() {
+    for (index, _, fic) in cx.inventory.federated_credentials().filter(|(_, _, f)| !f.unknown.name) {
         if let Some(why) = name_problem(&fic.azure_name) {
             out.push(Finding::new(
                 &RULE,

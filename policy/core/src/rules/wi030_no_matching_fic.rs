@@ -99,6 +99,16 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     if cx.inventory.federated_credentials().next().is_none() {
         return;
     }
+    // A subject that infrastructure code sets from a value known only at
+    // deployment could be any of them: no "missing" claim can be made.
+    let unknown_subject = cx.inventory.federated_credentials().any(|(_, _, f)| f.unknown.subject);
+    // Credentials from Terraform or ARM live in other files than the
+    // workloads: the message names them.
+    let mut where_read = String::new();
+    if cx.inventory.federated_credentials().any(|(_, _, f)| f.iac.is_some()) {
+        let files: std::collections::BTreeSet<&str> = cx.inventory.federated_credentials().map(|(_, o, _)| o.file.as_str()).collect();
+        where_read = format!(" (read from {})", files.into_iter().collect::<Vec<_>>().join(", "));
+    }
     // Subjects by their lower-case form, for the case-only near miss: one
     // lookup per pod, not a scan of every subject (10,000 pods and 10,000
     // credentials would be 10^8 comparisons).
@@ -113,6 +123,9 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         let subject = format!("system:serviceaccount:{ns}:{sa_name}");
         let matching: &[&FederatedCredential] = by_subject.get(subject.as_str()).map_or(&[], Vec::as_slice);
         if matching.is_empty() {
+            if unknown_subject {
+                continue;
+            }
             // Entra compares subjects case-sensitively: a credential that
             // differs only in letter case is named, with its own error.
             let mut case_only: Vec<&str> = by_folded_subject.get(&subject.to_ascii_lowercase()).cloned().unwrap_or_default();
@@ -121,7 +134,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 Some(near) => format!(
                     "no federated credential in the inputs has subject {subject:?}; {near:?} differs only in letter case, and Entra compares subjects case-sensitively: token exchange will fail with AADSTS7002138"
                 ),
-                None => format!("no federated credential in the inputs has subject {subject:?}; token exchange will fail with AADSTS70021"),
+                None => format!("no federated credential in the inputs{where_read} has subject {subject:?}; token exchange will fail with AADSTS70021"),
             };
             out.push(Finding::new(
                 &RULE,

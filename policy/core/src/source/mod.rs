@@ -77,6 +77,14 @@ pub struct LineTree {
     children: Vec<LineTree>,
 }
 
+impl LineTree {
+    /// A value starting on `line` (its key on `key_line`) with the given
+    /// children, for documents built from other languages (Terraform).
+    pub(crate) fn new(line: u32, key_line: u32, children: Vec<LineTree>) -> LineTree {
+        LineTree { line, key_line, children }
+    }
+}
+
 /// One YAML document (or JSON value) of a file.
 #[derive(Debug, Clone)]
 pub struct Document {

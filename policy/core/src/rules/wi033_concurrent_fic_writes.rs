@@ -1,0 +1,118 @@
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Context, Finding, Rule, Severity};
+use crate::iac::{Expansion, IacCredential, Language};
+use crate::objects::FederatedCredential;
+
+pub const RULE: Rule = Rule {
+    code: "WI033",
+    name: "concurrent-fic-writes",
+    severity: Severity::Error,
+    summary: "Terraform or ARM writes two FICs of one identity in parallel",
+    doc: rule_doc!(r#"## What it does
+In Terraform and ARM templates, checks that the federated identity
+credentials of one managed identity are created one after another: each
+must wait for the one before it, through `depends_on` or a reference
+(Terraform) or `dependsOn` (ARM), directly or through other resources. A
+`for_each` or `count` over credentials of one identity (Terraform), or an
+ARM `copy` loop without `"mode": "serial"` and `"batchSize": 1`, creates
+its instances in parallel.
+
+## Why is this bad?
+Azure refuses concurrent writes of credentials on one identity: the
+deployment fails with
+`ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity`, often
+only on the first apply, when both are new (Azure/bicep #10928,
+bicep-registry-modules #1447, terraform-provider-azurerm #19968 and #29242).
+
+## Example
+```hcl
+resource "azurerm_federated_identity_credential" "web" { parent_id = azurerm_user_assigned_identity.app.id ... }
+resource "azurerm_federated_identity_credential" "worker" { parent_id = azurerm_user_assigned_identity.app.id ... }
+```
+
+## Use instead
+Chain them: `depends_on = [azurerm_federated_identity_credential.web]` on
+the second, one resource per credential instead of `for_each`; in Bicep,
+`@batchSize(1)` on the loop (ARM: `"copy": {"mode": "serial",
+"batchSize": 1}`), or `dependsOn` from each credential to the previous one.
+"#),
+    check,
+};
+
+fn check(cx: &Context, out: &mut Vec<Finding>) {
+    // The deployment graph of every resource read from infrastructure code.
+    let mut edges: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for object in cx.inventory.objects {
+        let (Some(declaration), Some(depends_on)) = (object.doc.value.get("declaration").and_then(|d| d.as_str()), object.doc.value.get("dependsOn").and_then(|d| d.as_array())) else {
+            continue;
+        };
+        edges.entry(declaration.to_string()).or_default().extend(depends_on.iter().filter_map(|d| d.as_str()).map(str::to_string));
+    }
+    let reaches = crate::iac::reachability(&edges);
+    let ordered = |a: &str, b: &str| reaches.get(a).is_some_and(|r| r.contains(b)) || reaches.get(b).is_some_and(|r| r.contains(a));
+
+    // Credentials by identity; one entry per declaration.
+    let mut by_identity: BTreeMap<(&str, bool), Vec<(usize, &FederatedCredential, &IacCredential)>> = BTreeMap::new();
+    for (index, _, fic) in cx.inventory.federated_credentials() {
+        let (Some(identity), Some(iac)) = (&fic.identity, &fic.iac) else { continue };
+        by_identity.entry((identity.as_str(), iac.language == Language::Arm)).or_default().push((index, fic, iac));
+    }
+    for ((identity, _), fics) in by_identity {
+        let mut reported = BTreeSet::new();
+        // One loop creating several credentials at once.
+        for (index, _, iac) in &fics {
+            if let Expansion::Instances { over, count, serial: false } = &iac.expansion
+                && count.is_none_or(|n| n > 1)
+                && reported.insert(iac.declaration.as_str())
+            {
+                let (what, fix) = loop_words(iac.language, over);
+                let how_many = count.map_or("its".to_string(), |n| format!("its {n}"));
+                out.push(Finding::new(
+                    &RULE,
+                    *index,
+                    "",
+                    format!("`{}` creates {how_many} federated credentials on identity `{identity}` in parallel ({what}); Azure refuses with ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity", iac.declaration),
+                    fix,
+                ));
+            }
+        }
+        // Two declarations that do not wait for each other.
+        let mut seen: Vec<&IacCredential> = Vec::new();
+        for (index, fic, iac) in &fics {
+            if let Some(other) = seen.iter().find(|o| o.declaration != iac.declaration && !ordered(&o.declaration, &iac.declaration))
+                && reported.insert(iac.declaration.as_str())
+            {
+                out.push(Finding::new(
+                    &RULE,
+                    *index,
+                    "",
+                    format!(
+                        "federated credential `{}` and `{}` are both on identity `{identity}` and neither waits for the other; Azure refuses concurrent credential writes with ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity",
+                        fic.azure_name, other.declaration
+                    ),
+                    match iac.language {
+                        Language::Terraform => format!("add `depends_on = [{}]` to `{}`", other.declaration, iac.declaration),
+                        Language::Arm => format!("add `{}` to the `dependsOn` of this credential", other.declaration),
+                    },
+                ));
+            }
+            if !seen.iter().any(|o| o.declaration == iac.declaration) {
+                seen.push(iac);
+            }
+        }
+    }
+}
+
+fn loop_words(language: Language, over: &str) -> (String, String) {
+    match language {
+        Language::Terraform => (
+            format!("Terraform creates the instances of one `{over}` at the same time"),
+            "write one resource per credential, each with `depends_on` the one before it".to_string(),
+        ),
+        Language::Arm => (
+            "a copy loop deploys in parallel".to_string(),
+            "make the loop serial: `\"copy\": {\"mode\": \"serial\", \"batchSize\": 1}` (Bicep: `@batchSize(1)`)".to_string(),
+        ),
+    }
+}
