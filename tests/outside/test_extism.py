@@ -20,7 +20,7 @@ FIXTURES = wi_outside.REPO / "tests" / "fixtures"
 
 
 def cases(table: str) -> list[Path]:
-    return sorted(p for p in (FIXTURES / table).iterdir() if p.suffix in (".yaml", ".json") and not p.name.endswith(".expected.json"))
+    return sorted(p for p in (FIXTURES / table).iterdir() if p.suffix in (".yaml", ".json", ".tf") and not p.name.endswith(".expected.json"))
 
 
 def fixture_args(path: Path) -> list[str]:

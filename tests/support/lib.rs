@@ -49,6 +49,12 @@ pub struct Case {
 }
 
 impl Case {
+    /// Terraform or an ARM template: read by the faces that lint files
+    /// (native, CLI, Extism), not by the Kubewarden policy (admission
+    /// objects) or the browser page (left out for its size).
+    pub fn is_infrastructure_code(&self) -> bool {
+        self.input.ends_with(".tf") || std::fs::read_to_string(repo_root().join(&self.input)).is_ok_and(|t| t.contains("deploymentTemplate.json#"))
+    }
     pub fn expected_path(&self, extension: &str) -> PathBuf {
         repo_root().join(&self.input).with_extension(extension)
     }
@@ -76,7 +82,7 @@ pub fn cases(table: &str) -> Vec<Case> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "json")) && !p.to_string_lossy().ends_with(".expected.json"))
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "json" | "tf")) && !p.to_string_lossy().ends_with(".expected.json"))
         .collect();
     paths.sort();
     paths

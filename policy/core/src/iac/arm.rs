@@ -132,6 +132,7 @@ pub(crate) fn objects(file: &str, doc: &Document) -> Vec<Object> {
                 line,
                 kind: d.value.get("type").and_then(Value::as_str).unwrap_or(kind).to_string(),
                 address,
+                scope: file.to_string(),
                 declaration: declaration.clone(),
                 attributes,
                 depends_on: depends_on.clone(),
@@ -162,10 +163,13 @@ struct Template<'a> {
 /// How a declaration is named for `dependsOn` and messages: its type and
 /// name as written.
 fn declaration_name(declared: &[Declared], ids: &[Option<(String, String)>], i: usize) -> String {
-    match (&declared[i].symbol, &ids[i]) {
-        (Some(symbol), _) => symbol.clone(),
-        (None, Some((kind, name))) => format!("{kind}/{name}"),
-        (None, None) => declared[i].pointer.clone(),
+    let copy = declared[i].value.pointer("/copy/name").and_then(Value::as_str);
+    match (&declared[i].symbol, copy, &ids[i]) {
+        (Some(symbol), _, _) => symbol.clone(),
+        // A loop is named by its copy name: its instances share it.
+        (None, Some(copy), _) => copy.to_string(),
+        (None, None, Some((kind, name))) => format!("{kind}/{name}"),
+        (None, None, None) => declared[i].pointer.clone(),
     }
 }
 
@@ -615,6 +619,7 @@ mod tests {
         let iac = f.iac.as_ref().unwrap();
         assert_eq!(iac.expansion, Expansion::Instances { over: "copy".into(), count: None, serial: false });
         assert_eq!(iac.depends_on, ["microsoft.managedidentity/userassignedidentities/id-app"]);
+        assert_eq!(iac.declaration, "fics");
         assert_eq!(fics[0].doc.line_of(&f.issuer_pointer), 14);
     }
 

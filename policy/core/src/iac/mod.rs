@@ -74,6 +74,9 @@ pub enum IssuerSource {
 /// the deployment order (WI033) and where its issuer comes from (WI034).
 #[derive(Debug, Clone, PartialEq)]
 pub struct IacCredential {
+    /// Where declarations are unique: a Terraform module's directory, an
+    /// ARM template's file.
+    pub scope: String,
     /// The declaration (`azurerm_federated_identity_credential.web`; ARM:
     /// its type and name as written); instances of one `for_each` share it.
     pub declaration: String,
@@ -128,6 +131,7 @@ pub(crate) struct Resource {
     pub kind: String,
     /// `azurerm_federated_identity_credential.web["a"]`, or the ARM name.
     pub address: String,
+    pub scope: String,
     pub declaration: String,
     pub attributes: Vec<Attribute>,
     pub depends_on: Vec<String>,
@@ -185,12 +189,13 @@ impl Resource {
         value.insert("type".into(), Value::String(self.kind.clone()));
         // The deployment graph, for WI033: every resource's, as resources
         // of other kinds (a `time_sleep`) can order two credentials.
+        value.insert("scope".into(), Value::String(self.scope.clone()));
         value.insert("declaration".into(), Value::String(self.declaration.clone()));
         value.insert("dependsOn".into(), Value::Array(self.depends_on.iter().cloned().map(Value::String).collect()));
         value.insert("attributes".into(), Value::Object(attributes));
         let leaf = || LineTree::new(self.line, self.line, Vec::new());
         let depends_lines = self.depends_on.iter().map(|_| leaf()).collect();
-        let mut children = vec![leaf(), leaf(), leaf(), LineTree::new(self.line, self.line, depends_lines), LineTree::new(self.line, self.line, attribute_lines)];
+        let mut children = vec![leaf(), leaf(), leaf(), leaf(), LineTree::new(self.line, self.line, depends_lines), LineTree::new(self.line, self.line, attribute_lines)];
         if !not_checked.is_empty() {
             value.insert("notChecked".into(), Value::Object(not_checked));
             children.push(LineTree::new(self.line, self.line, not_checked_lines));
@@ -235,6 +240,7 @@ impl Resource {
                         audiences: unknown(fields.audiences),
                     },
                     iac: Some(Box::new(IacCredential {
+                        scope: self.scope.clone(),
                         declaration: self.declaration.clone(),
                         depends_on: self.depends_on.clone(),
                         expansion: self.expansion.clone(),
@@ -244,7 +250,7 @@ impl Resource {
                 })
             }
             Meaning::Identity => Role::Identity(Identity {
-                key: identity_key(self.language, &self.address, name.as_deref()),
+                key: identity_key(self.language, &self.scope, &self.address, name.as_deref()),
                 azure_name: name.as_deref().unwrap_or(&self.address).to_ascii_lowercase(),
                 client_id: None,
             }),
@@ -259,17 +265,19 @@ impl Resource {
             Meaning::Other => Role::Other,
         };
         // Shown after the kind: `web["a"]` of `azurerm_federated_identity_credential.web["a"]`.
-        let name = self.address.strip_prefix(&format!("{}.", self.kind)).unwrap_or(&self.address).to_string();
+        let name = [".", "/"].iter().find_map(|sep| self.address.strip_prefix(&format!("{}{sep}", self.kind))).unwrap_or(&self.address).to_string();
         Object { file: self.file, doc, kind: self.kind, namespace: String::new(), name, role }
     }
 }
 
 /// How credentials name their identity: Terraform by the identity's
-/// address (`azurerm_user_assigned_identity.app`), ARM by its resource name
-/// lower-cased, as `az` output does.
-pub(crate) fn identity_key(language: Language, address: &str, name: Option<&str>) -> String {
+/// address in its module (`infra/azurerm_user_assigned_identity.app`), ARM
+/// by its resource name lower-cased, as `az` output does.
+pub(crate) fn identity_key(language: Language, scope: &str, address: &str, name: Option<&str>) -> String {
     match language {
-        Language::Terraform => address.to_string(),
+        // Modules in other directories may reuse an address.
+        Language::Terraform if scope.is_empty() => address.to_string(),
+        Language::Terraform => format!("{scope}/{address}"),
         Language::Arm => name.unwrap_or(address).to_ascii_lowercase(),
     }
 }

@@ -10,7 +10,7 @@ use hcl_edit::structure::{Block, BlockLabel, Body, Structure};
 use hcl_edit::template::Element;
 use serde_json::{Map, Value};
 
-use super::{Attribute, Expansion, FieldNames, Language, LineIndex, Meaning, Resolved, Resource};
+use super::{Attribute, Expansion, FieldNames, Language, LineIndex, Meaning, Resolved, Resource, identity_key};
 use crate::objects::Object;
 use crate::source::{InputError, MAX_DEPTH, SourceFile};
 
@@ -446,6 +446,8 @@ fn read_resource(scope: &Scope, lines: &LineIndex, file: &str, block: &Block, ki
     let Some(spec) = kind_of(kind, azapi_type.as_deref()) else { return Vec::new() };
     let declaration = format!("{kind}.{label}");
     let line = block.span().map_or(0, |s| lines.line(s.start));
+    // A module is a directory: its files share one namespace of addresses.
+    let module = file.rsplit_once('/').map_or("", |(dir, _)| dir).to_string();
 
     // Explicit `depends_on`, then every reference in the body.
     let mut depends_on = Vec::new();
@@ -525,7 +527,7 @@ fn read_resource(scope: &Scope, lines: &LineIndex, file: &str, block: &Block, ki
                 let identity = spec.identity.iter().find_map(|path| {
                     attributes.iter().find(|a| a.path == *path).and_then(|a| match &a.value {
                         // `azurerm_user_assigned_identity.app.id`: the identity's address.
-                        Resolved::Computed(r) => Some(r.strip_suffix(".id").unwrap_or(r).to_string()),
+                        Resolved::Computed(r) => Some(identity_key(Language::Terraform, &module, r.strip_suffix(".id").unwrap_or(r), None)),
                         Resolved::Known { value: Value::String(id), .. } => crate::objects::identity_name_from_arm_id(id),
                         _ => None,
                     })
@@ -543,6 +545,7 @@ fn read_resource(scope: &Scope, lines: &LineIndex, file: &str, block: &Block, ki
             line,
             kind: kind.to_string(),
             address,
+            scope: module.clone(),
             declaration: declaration.clone(),
             attributes,
             depends_on: depends_on.clone(),
@@ -598,7 +601,7 @@ resource "azurerm_federated_identity_credential" "fic" {
         assert_eq!(o.doc.value["address"], "azurerm_federated_identity_credential.fic[\"web\"]");
         assert_eq!(f.subject.as_deref(), Some("system:serviceaccount:shop:web"));
         assert_eq!(f.issuer.as_deref(), Some("https://example.com/"));
-        assert_eq!(f.identity.as_deref(), Some("azurerm_user_assigned_identity.app"));
+        assert_eq!(f.identity.as_deref(), Some("azurerm_user_assigned_identity.app"), "main.tf has no directory");
         assert_eq!(o.doc.line_of(&f.subject_pointer), 15);
         assert_eq!(o.doc.line, 10);
         let iac = f.iac.as_ref().unwrap();

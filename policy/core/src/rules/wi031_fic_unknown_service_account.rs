@@ -34,8 +34,14 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     // KEDA's operator ServiceAccount comes with KEDA's own installation: a
     // credential for it beside a trigger that uses it is expected (WI026).
     let keda_operator = super::wi026_keda_operator_fic::operator_subject_in_use(cx);
+    // Terraform or ARM linted alone (an infrastructure repository) says
+    // nothing about ServiceAccounts: only with manifests beside it.
+    let manifests_given = cx.inventory.service_accounts().next().is_some();
     for (index, _, fic) in cx.inventory.federated_credentials().filter(|(_, _, f)| !f.is_identity_binding()) {
         let Some(subject) = &fic.subject else { continue };
+        if fic.iac.is_some() && !manifests_given {
+            continue;
+        }
         let Ok((ns, name)) = super::wi020_fic_subject::parse_subject(subject) else { continue };
         if cx.inventory.service_account(ns, name).is_none() && keda_operator.as_deref() != Some(subject.as_str()) {
             out.push(Finding::new(

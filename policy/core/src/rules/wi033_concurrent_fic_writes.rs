@@ -44,13 +44,19 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     // The deployment graph of every resource read from infrastructure code.
     let mut edges: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for object in cx.inventory.objects {
-        let (Some(declaration), Some(depends_on)) = (object.doc.value.get("declaration").and_then(|d| d.as_str()), object.doc.value.get("dependsOn").and_then(|d| d.as_array())) else {
+        let doc = &object.doc.value;
+        let (Some(scope), Some(declaration), Some(depends_on)) =
+            (doc.get("scope").and_then(|d| d.as_str()), doc.get("declaration").and_then(|d| d.as_str()), doc.get("dependsOn").and_then(|d| d.as_array()))
+        else {
             continue;
         };
-        edges.entry(declaration.to_string()).or_default().extend(depends_on.iter().filter_map(|d| d.as_str()).map(str::to_string));
+        edges.entry(key(scope, declaration)).or_default().extend(depends_on.iter().filter_map(|d| d.as_str()).map(|d| key(scope, d)));
     }
     let reaches = crate::iac::reachability(&edges);
-    let ordered = |a: &str, b: &str| reaches.get(a).is_some_and(|r| r.contains(b)) || reaches.get(b).is_some_and(|r| r.contains(a));
+    let ordered = |a: &IacCredential, b: &IacCredential| {
+        let (a, b) = (key(&a.scope, &a.declaration), key(&b.scope, &b.declaration));
+        reaches.get(&a).is_some_and(|r| r.contains(&b)) || reaches.get(&b).is_some_and(|r| r.contains(&a))
+    };
 
     // Credentials by identity; one entry per declaration.
     let mut by_identity: BTreeMap<(&str, bool), Vec<(usize, &FederatedCredential, &IacCredential)>> = BTreeMap::new();
@@ -68,11 +74,12 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             {
                 let (what, fix) = loop_words(iac.language, over);
                 let how_many = count.map_or("its".to_string(), |n| format!("its {n}"));
+                let named = if over == "copy" { format!("copy loop `{}`", iac.declaration) } else { format!("`{}`", iac.declaration) };
                 out.push(Finding::new(
                     &RULE,
                     *index,
                     "",
-                    format!("`{}` creates {how_many} federated credentials on identity `{identity}` in parallel ({what}); Azure refuses with ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity", iac.declaration),
+                    format!("{named} creates {how_many} federated credentials on identity `{identity}` in parallel ({what}); Azure refuses with ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity"),
                     fix,
                 ));
             }
@@ -80,7 +87,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         // Two declarations that do not wait for each other.
         let mut seen: Vec<&IacCredential> = Vec::new();
         for (index, fic, iac) in &fics {
-            if let Some(other) = seen.iter().find(|o| o.declaration != iac.declaration && !ordered(&o.declaration, &iac.declaration))
+            if let Some(other) = seen.iter().find(|o| o.declaration != iac.declaration && !ordered(o, iac))
                 && reported.insert(iac.declaration.as_str())
             {
                 out.push(Finding::new(
@@ -102,6 +109,11 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// A declaration in the graph: unique within its module or template.
+fn key(scope: &str, declaration: &str) -> String {
+    format!("{scope}\n{declaration}")
 }
 
 fn loop_words(language: Language, over: &str) -> (String, String) {

@@ -35,23 +35,27 @@ resource "azurerm_federated_identity_credential" "web" {
 };
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    let clusters: Vec<(&str, &crate::iac::IacCluster)> = cx
+    let clusters: Vec<(&str, &crate::objects::Object, &crate::iac::IacCluster)> = cx
         .inventory
         .objects
         .iter()
         .filter_map(|o| match &o.role {
-            Role::IacCluster(c) => Some((o.doc.value.get("address").and_then(|a| a.as_str()).unwrap_or(&o.name), c)),
+            Role::IacCluster(c) => Some((o.doc.value.get("address").and_then(|a| a.as_str()).unwrap_or(&o.name), o, c)),
             _ => None,
         })
         .collect();
-    for (index, _, fic) in cx.inventory.federated_credentials() {
+    for (index, object, fic) in cx.inventory.federated_credentials() {
         let Some(iac) = &fic.iac else { continue };
         if iac.issuer_source != IssuerSource::Literal {
             continue;
         }
-        // The cluster defined in the same language: Terraform credentials
-        // can reference a Terraform cluster, ARM ones an ARM cluster.
-        let Some((name, cluster)) = clusters.iter().find(|(_, c)| c.language == iac.language) else { continue };
+        // A cluster the credential can reference: same language, same
+        // module (Terraform) or template (ARM); the nearest one named.
+        let nearest = clusters
+            .iter()
+            .filter(|(_, o, c)| c.language == iac.language && o.doc.value.get("scope").and_then(|s| s.as_str()) == Some(iac.scope.as_str()))
+            .min_by_key(|(_, o, _)| (o.file != object.file, o.file.as_str(), o.doc.line));
+        let Some((name, _, cluster)) = nearest else { continue };
         let how = match iac.language {
             Language::Terraform => format!("issuer = {}", cluster.issuer_reference),
             Language::Arm => format!("\"issuer\": \"{}\"", cluster.issuer_reference),
