@@ -298,8 +298,8 @@ fn identity_binding_writes_a_binding_and_rbac_instead_of_credentials() {
     let out = generate_binding(&dir, &[]);
     expect_exit(&out, 0);
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
-    // The issuer of the spec is not needed: AKS writes the credential.
-    assert!(text(&out.stderr).contains("the issuer is not used with identityBinding"), "{}", text(&out.stderr));
+    // The binding's name comes from the identity's, and a note says so.
+    assert!(text(&out.stderr).contains("identity binding name \"idshop\" derived from identity \"id-shop\""), "{}", text(&out.stderr));
 
     // ARM: the binding on the cluster, pointing at the identity; no credentials.
     let arm: serde_json::Value = serde_json::from_str(&read("shop.json")).unwrap();
@@ -364,6 +364,24 @@ fn identity_binding_values_are_checked() {
     );
     expect_exit(&out, 2);
     assert!(text(&out.stderr).contains("--cluster-name: is required for format az (an identity binding belongs to the cluster)"), "{}", text(&out.stderr));
+    // A name over 63 or with leading digits keeps a hash of the identity's
+    // name: two identities never share a derived binding name.
+    let long = "team-shared-workload-identity-for-the-payments-processing-service-in-eastus2";
+    let names: Vec<String> = ["-prod", "-dev"]
+        .iter()
+        .map(|env| {
+            let out = run_cli(&["generate", "--spec", SPEC, "--identity-binding", "--identity-name", &format!("{long}{env}"), "--format", "az"], None);
+            expect_exit(&out, 0);
+            text(&out.stdout).lines().find_map(|l| l.strip_prefix("BINDING_NAME=")).unwrap().to_string()
+        })
+        .collect();
+    assert_ne!(names[0], names[1]);
+    assert!(names.iter().all(|n| n.trim_matches('\'').len() <= 63), "{names:?}");
+    // `--identity-binding=false` turns a spec's binding off.
+    std::fs::write(dir.join("binding.yaml"), std::fs::read_to_string(repo_root().join(SPEC)).unwrap() + "identityBinding: true\n").unwrap();
+    let out = run_cli(&["generate", "--spec", &rel(&dir.join("binding.yaml")), "--identity-binding=false", "--format", "arm"], None);
+    expect_exit(&out, 0);
+    assert!(text(&out.stdout).contains("federatedIdentityCredentials") && !text(&out.stdout).contains("identityBindings"));
     // The 20-credential limit is what bindings lift.
     let mut args: Vec<String> = ["generate", "--spec", SPEC, "--identity-binding", "--format", "yaml", "--namespace", "shop"].map(String::from).to_vec();
     for i in 0..25 {

@@ -64,8 +64,9 @@ pub struct GenerateArgs {
     /// AKS identity binding: one binding on the cluster (AKS writes the
     /// identity's one credential) and RBAC per ServiceAccount, instead of a
     /// federated credential per ServiceAccount. Needs --cluster-name.
-    #[arg(long = "identity-binding")]
-    identity_binding: bool,
+    /// (`--identity-binding=false` turns off a spec file's `identityBinding: true`.)
+    #[arg(long = "identity-binding", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    identity_binding: Option<bool>,
     /// Name of the identity binding [default: the identity name's letters and digits].
     #[arg(long = "identity-binding-name", value_name = "NAME")]
     identity_binding_name: Option<String>,
@@ -108,8 +109,8 @@ fn overrides(args: &GenerateArgs) -> Result<Value, u8> {
             spec.insert(key.into(), Value::String(v.clone()));
         }
     }
-    if args.identity_binding {
-        spec.insert("identityBinding".into(), Value::Bool(true));
+    if let Some(on) = args.identity_binding {
+        spec.insert("identityBinding".into(), Value::Bool(on));
     }
     let (namespaces, accounts) = (&args.namespace, &args.service_account);
     if !(namespaces.len() == accounts.len() || (namespaces.len() == 1 && !accounts.is_empty())) {

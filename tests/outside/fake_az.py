@@ -151,6 +151,8 @@ def fake_result(args: list[str], mode: str, issuer: str) -> tuple[int, str]:
     words = command_words(args)
     query = option(args, "--query")
     is_show = bool(words) and words[-1] == "show"
+    if is_show and words[:2] == ["aks", "identity-binding"] and mode == "fresh":
+        return 1, ""
     if query is not None:
         q = query.strip()
         last = re.split(r"[.\[\]]", q.rstrip("]"))[-1] if q else q
@@ -164,7 +166,7 @@ def fake_result(args: list[str], mode: str, issuer: str) -> tuple[int, str]:
             if mode == "existing":
                 return 0, f"/subscriptions/{fake_guid('sub')}/providers/Microsoft.Authorization/roleAssignments/{fake_guid('ra')}\n"
             return 0, "\n"
-        if last == "id":
+        if last in ("id", "resourceId"):
             return 0, f"/subscriptions/{fake_guid('sub')}/resourceGroups/rg/providers/x/y/{fake_guid('id')}\n"
         if is_show and mode == "fresh":
             return 1, ""

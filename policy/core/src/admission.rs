@@ -160,7 +160,7 @@ impl Settings {
         for (key, id) in &self.default_client_ids {
             let valid_key = key
                 .split_once('/')
-                .is_some_and(|(ns, sa)| is_dns_label(ns) && is_dns_subdomain(sa));
+                .is_some_and(|(ns, sa)| is_dns_label(ns) && is_object_name(sa));
             if !valid_key {
                 return Err(field_error("defaultClientIds", format!("{key:?} is not \"namespace/serviceaccount\"")));
             }

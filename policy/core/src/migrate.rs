@@ -174,10 +174,10 @@ fn invalid_names(inventory: &Inventory) -> Result<(), Vec<InputError>> {
             refuse("/metadata/namespace".into(), "namespace", &object.namespace, "a DNS label: lower-case letters, digits and `-`");
         }
         let sa = pod.service_account();
-        if !is_dns_subdomain(sa) {
+        if !is_object_name(sa) {
             refuse(pod.spec_pointer("/serviceAccountName"), "ServiceAccount", sa, "a DNS subdomain: lower-case letters, digits, `-` and `.`");
         }
-        if !object.name.is_empty() && !is_dns_subdomain(&object.name) {
+        if !object.name.is_empty() && !is_object_name(&object.name) {
             refuse("/metadata/name".into(), "name", &object.name, "a DNS subdomain: lower-case letters, digits, `-` and `.`");
         }
     }

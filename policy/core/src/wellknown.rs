@@ -143,6 +143,19 @@ pub fn is_dns_subdomain(s: &str) -> bool {
     s.len() <= 253 && s.split('.').all(is_dns_label)
 }
 
+/// A Kubernetes object name (a ServiceAccount's): Kubernetes' "DNS-1123
+/// subdomain", 253 characters at most, whose dot-separated parts have no
+/// length limit of their own (unlike DNS host names).
+pub fn is_object_name(s: &str) -> bool {
+    s.len() <= 253
+        && s.split('.').all(|part| {
+            !part.is_empty()
+                && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !part.starts_with('-')
+                && !part.ends_with('-')
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +176,8 @@ mod tests {
         assert!(!is_dns_label("-a"));
         assert!(is_dns_subdomain("workload.identity-sa"));
         assert!(!is_dns_subdomain("a..b"));
+        assert!(is_object_name(&"s".repeat(64)) && !is_dns_subdomain(&"s".repeat(64)));
+        assert!(!is_object_name(&"s".repeat(254)) && !is_object_name("a..b") && !is_object_name("-a"));
     }
 }
 

@@ -11,6 +11,11 @@ use crate::wellknown::TOKEN_EXCHANGE_AUDIENCE;
 /// the script knows it; replaced by `${CLIENT_ID}` in the heredoc.
 const CLIENT_ID_SLOT: &str = "WI_GENERATE_CLIENT_ID_SLOT";
 
+/// The placeholder, which the YAML writer keeps as it is.
+pub(super) fn is_client_id_slot(value: &str) -> bool {
+    value == CLIENT_ID_SLOT
+}
+
 pub fn write(spec: &Checked) -> String {
     let mut s = String::new();
     let line = |s: &mut String, text: &str| {
@@ -106,9 +111,17 @@ pub fn write(spec: &Checked) -> String {
     if binding.is_some() {
         line(&mut s, &next_step("The identity binding: AKS writes the identity's one credential."));
         let binding_args = format!("--resource-group \"$CLUSTER_RESOURCE_GROUP\" --cluster-name \"$CLUSTER_NAME\" --name \"$BINDING_NAME\"{sub}");
-        line(&mut s, &format!("if ! az aks identity-binding show {binding_args} --output none 2>/dev/null; then"));
-        line(&mut s, &format!("  IDENTITY_ID=$(az identity show {identity} --query id --output tsv)"));
+        line(&mut s, &format!("IDENTITY_ID=$(az identity show {identity} --query id --output tsv)"));
+        // A binding of that name may exist for another identity: never
+        // take it for this one's.
+        line(&mut s, &format!(
+            "BOUND_ID=$(az aks identity-binding show {binding_args} --query \"properties.managedIdentity.resourceId || managedIdentity.resourceId\" --output tsv 2>/dev/null || true)"
+        ));
+        line(&mut s, "if [ -z \"$BOUND_ID\" ]; then");
         line(&mut s, &format!("  az aks identity-binding create {binding_args} --managed-identity-resource-id \"$IDENTITY_ID\" --output none"));
+        line(&mut s, "elif [ \"${BOUND_ID,,}\" != \"${IDENTITY_ID,,}\" ]; then");
+        line(&mut s, "  echo \"error: identity binding $BINDING_NAME on $CLUSTER_NAME is for $BOUND_ID, not $IDENTITY_ID; generate again with another --identity-binding-name\" >&2");
+        line(&mut s, "  exit 1");
         line(&mut s, "fi");
         line(&mut s, "");
     }

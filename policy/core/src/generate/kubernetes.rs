@@ -77,17 +77,18 @@ pub fn objects(spec: &Checked, client_id: &str) -> Vec<Value> {
 
 /// The grant AKS's identity binding checks before its token proxy hands a
 /// ServiceAccount a token for the identity: verb `use-managed-identity` on
-/// the client ID in `cid.wi.aks.azure.com`. The ClusterRole is the same for
-/// every application of the identity (AKS's docs name it
-/// `use-mi-<client ID>`); the binding is per application, so applying one
-/// application's file never drops another's ServiceAccounts.
+/// the client ID in `cid.wi.aks.azure.com`, lower-cased as Azure writes
+/// it. AKS's docs name both objects `use-mi-<client ID>`; here they carry
+/// the application's name too, so applying or deleting one application's
+/// file never touches another's grant.
 fn identity_binding_rbac(spec: &Checked, client_id: &str) -> (ClusterRole, ClusterRoleBinding) {
-    let role_name = format!("use-mi-{client_id}");
+    let client_id = if super::az::is_client_id_slot(client_id) { client_id.to_string() } else { client_id.to_ascii_lowercase() };
+    let role_name = format!("use-mi-{client_id}-{}", spec.name);
     let role = ClusterRole {
         metadata: ObjectMeta { name: Some(role_name.clone()), ..Default::default() },
         rules: Some(vec![PolicyRule {
             api_groups: Some(vec![IDENTITY_BINDING_API_GROUP.to_string()]),
-            resources: Some(vec![client_id.to_string()]),
+            resources: Some(vec![client_id.clone()]),
             verbs: vec![IDENTITY_BINDING_VERB.to_string()],
             ..Default::default()
         }]),
@@ -99,7 +100,7 @@ fn identity_binding_rbac(spec: &Checked, client_id: &str) -> (ClusterRole, Clust
         .map(|sa| Subject { kind: "ServiceAccount".into(), name: sa.name.clone(), namespace: Some(sa.namespace.clone()), ..Default::default() })
         .collect();
     let binding = ClusterRoleBinding {
-        metadata: ObjectMeta { name: Some(format!("{role_name}-{}", spec.name)), ..Default::default() },
+        metadata: ObjectMeta { name: Some(role_name.clone()), ..Default::default() },
         role_ref: RoleRef { api_group: Some("rbac.authorization.k8s.io".into()), kind: "ClusterRole".into(), name: role_name },
         subjects: Some(subjects),
     };
@@ -130,8 +131,13 @@ fn workload_name(spec: &Checked, sa: &CheckedServiceAccount) -> String {
         return spec.name.clone();
     }
     let joined = format!("{}-{}", spec.name, sa.name.replace('.', "-"));
-    if joined.len() <= 63 {
+    // `my.sa` and `my-sa` would meet: a name that lost its dots keeps a
+    // hash of the ServiceAccount too.
+    if joined.len() <= 63 && !sa.name.contains('.') {
         return joined;
+    }
+    if joined.len() <= 54 {
+        return format!("{joined}-{}", super::text::short_hash(&sa.name));
     }
     // A Deployment name ends up in pod names and labels: 63 at most. Cut
     // names keep a hash of the ServiceAccount, so two never meet.

@@ -233,6 +233,7 @@ impl Spec {
         fill(&mut self.cluster_name, cluster.name);
         fill(&mut self.cluster_resource_group, cluster.resource_group.clone());
         fill(&mut self.resource_group, cluster.resource_group);
+        fill(&mut self.subscription_id, cluster.subscription_id);
         self.enable_cluster_features |= !(cluster.oidc_issuer_enabled && cluster.workload_identity_enabled);
     }
 
@@ -391,7 +392,17 @@ impl Spec {
                     Some(why) => errors.push(f.error("identityBindingName", format!("{:?} {why}", f.value))),
                     None => binding_name = Some(f.value.clone()),
                 },
-                None => binding_name = self.identity_name.as_ref().map(|f| default_binding_name(&f.value)),
+                None => {
+                binding_name = self.identity_name.as_ref().map(|f| default_binding_name(&f.value));
+                if let (Some(name), Some(identity)) = (&binding_name, &self.identity_name)
+                    && *name != identity.value
+                {
+                    notes.push(format!(
+                        "identity binding name {name:?} derived from identity {:?} (AKS allows lowercase letters and digits only); --identity-binding-name chooses another",
+                        identity.value
+                    ));
+                }
+            }
             }
             // The API's pattern for managedIdentity.resourceId has only
             // letters, digits and `-` in the group and identity names.
@@ -445,11 +456,8 @@ impl Spec {
             }
         }
         let issuer_formats = [Format::Aso, Format::Bicep, Format::Arm, Format::Terraform];
-        if binding {
-            if self.issuer.is_some() {
-                notes.push("the issuer is not used with identityBinding: AKS sets the issuer of the binding's credential".to_string());
-            }
-        } else {
+        // With a binding, AKS sets its credential's issuer: none needed.
+        if !binding {
             needs("issuer", &self.issuer, &issuer_formats, "the federated credentials' issuer", &mut errors);
         }
         if !binding && self.issuer.is_none() && self.cluster_name.is_none() && wants(Format::Az) {
@@ -663,7 +671,7 @@ fn identity_binding_name_problem(name: &str) -> Option<String> {
         return Some(format!("is {} characters long; an identity binding name has 1 to 63", name.chars().count()));
     }
     if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-        return Some("does not start with a lowercase letter".into());
+        return Some("does not start with a lowercase ASCII letter (a-z)".into());
     }
     name.chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit()))
@@ -671,12 +679,18 @@ fn identity_binding_name_problem(name: &str) -> Option<String> {
 }
 
 /// An identity binding name from the identity's name: its letters and
-/// digits, lowercase, starting with a letter (`id-orders` -> `idorders`).
+/// digits, lowercase (`id-orders` -> `idorders`). When more than `-` and
+/// `_` would be lost (leading digits, a name over 63), a hash of the whole
+/// name keeps two identities' bindings apart (`ib` + prefix + 8 hex).
 fn default_binding_name(identity: &str) -> String {
     let kept: String = identity.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
-    let kept = kept.trim_start_matches(|c: char| c.is_ascii_digit());
-    let name = if kept.is_empty() { "binding".to_string() } else { kept.chars().take(63).collect() };
-    debug_assert!(identity_binding_name_problem(&name).is_none());
+    let name = if kept.starts_with(|c: char| c.is_ascii_lowercase()) && kept.len() <= 63 {
+        kept
+    } else {
+        let hash = super::text::short_hash(identity);
+        format!("ib{}{hash}", &kept[..kept.len().min(53)])
+    };
+    debug_assert!(identity_binding_name_problem(&name).is_none(), "{name}");
     name
 }
 
@@ -762,6 +776,8 @@ impl Checked {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClusterState {
     pub name: Option<Field>,
+    /// From the cluster's resource ID (`/subscriptions/<id>/...`).
+    pub subscription_id: Option<Field>,
     pub resource_group: Option<Field>,
     pub location: Option<Field>,
     pub issuer: Option<Field>,
@@ -801,8 +817,18 @@ impl ClusterState {
             })
         };
         let settings = crate::objects::Cluster::read(value);
+        // `/subscriptions/<sub>/resourcegroups/<rg>/providers/.../managedClusters/<name>`
+        let id = field("/id");
+        let id_part = |after: &str| {
+            id.as_ref().and_then(|f| {
+                let parts: Vec<&str> = f.value.split('/').collect();
+                let i = parts.iter().position(|p| p.eq_ignore_ascii_case(after))?;
+                parts.get(i + 1).filter(|v| !v.is_empty()).map(|v| Field { value: v.to_string(), ..f.clone() })
+            })
+        };
         Some(ClusterState {
-            name: field("/name"),
+            name: field("/name").or_else(|| id_part("managedClusters")),
+            subscription_id: id_part("subscriptions").filter(|f| is_guid(&f.value)),
             resource_group: field("/resourceGroup"),
             location: field("/location"),
             issuer: settings.issuer.is_some().then(|| field("/oidcIssuerProfile/issuerUrl")).flatten(),

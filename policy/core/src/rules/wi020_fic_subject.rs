@@ -1,5 +1,5 @@
 use super::{Context, Finding, Rule, Severity};
-use crate::wellknown::{is_dns_label, is_dns_subdomain};
+use crate::wellknown::{is_dns_label, is_object_name};
 
 pub const RULE: Rule = Rule {
     code: "WI020",
@@ -50,7 +50,7 @@ pub(crate) fn parse_subject(subject: &str) -> Result<(&str, &str), String> {
     if !is_dns_label(namespace) {
         return Err(format!("namespace `{namespace}` is not a valid namespace name"));
     }
-    if !is_dns_subdomain(name) {
+    if !is_object_name(name) {
         return Err(format!("ServiceAccount name `{name}` is not a valid name"));
     }
     Ok((namespace, name))
