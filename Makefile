@@ -116,6 +116,9 @@ run: build plugins
 	@$(KUBECTL_WI) generate --spec bundles/examples/generate/spec.yaml -o target/generated --force
 	@$(KUBECTL_WI) lint -f target/generated/shop.yaml -f target/generated/shop-aso.yaml
 	@echo
+	@echo "== kubectl wi lint -f bundles/examples/iac/broken -f bundles/examples/iac/k8s -R (Terraform and ARM with the manifests)"
+	@$(KUBECTL_WI) lint -f bundles/examples/iac/broken -f bundles/examples/iac/k8s -R; rc=$$?; [ $$rc -le 1 ] || exit $$rc
+	@echo
 	@echo "== kubectl wi lint -f bundles/examples/plugins --plugin bundles/plugins/prod-cost-center.wasm"
 	@$(KUBECTL_WI) lint -f bundles/examples/plugins --plugin bundles/plugins/prod-cost-center.wasm; rc=$$?; [ $$rc -le 1 ] || exit $$rc
 

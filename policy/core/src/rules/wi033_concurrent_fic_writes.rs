@@ -58,11 +58,12 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         reaches.get(&a).is_some_and(|r| r.contains(&b)) || reaches.get(&b).is_some_and(|r| r.contains(&a))
     };
 
-    // Credentials by identity; one entry per declaration.
-    let mut by_identity: BTreeMap<(&str, bool), Vec<(usize, &FederatedCredential, &IacCredential)>> = BTreeMap::new();
+    // Credentials by identity, within one module or template (separate
+    // deployments have no order this rule could check).
+    let mut by_identity: BTreeMap<(&str, &str), Vec<(usize, &FederatedCredential, &IacCredential)>> = BTreeMap::new();
     for (index, _, fic) in cx.inventory.federated_credentials() {
         let (Some(identity), Some(iac)) = (&fic.identity, &fic.iac) else { continue };
-        by_identity.entry((identity.as_str(), iac.language == Language::Arm)).or_default().push((index, fic, iac));
+        by_identity.entry((identity.as_str(), iac.scope.as_str())).or_default().push((index, fic, iac));
     }
     for ((identity, _), fics) in by_identity {
         let mut reported = BTreeSet::new();
