@@ -309,7 +309,7 @@ fn input_errors_are_file_line_column_error_message() {
     std::fs::create_dir_all(dir.join("empty/sub")).unwrap();
     assert_eq!(
         input_error(&["lint", "-f", &format!("{rel}/empty")], None),
-        format!("{rel}/empty: error: no .yaml, .yml or .json files (use -R to look in subdirectories)")
+        format!("{rel}/empty: error: no .yaml, .yml, .json or .tf files (use -R to look in subdirectories)")
     );
 
     // A dangling link inside a directory is named by the path it was reached by.

@@ -98,7 +98,10 @@ fn describe(e: &io::Error) -> String {
 }
 
 fn is_manifest(path: &Path) -> bool {
-    matches!(
+    // Terraform's JSON syntax is not read (README: not done); walking a
+    // directory passes over it rather than failing on it.
+    !path.to_string_lossy().ends_with(".tf.json")
+        && matches!(
         path.extension().and_then(|e| e.to_str()),
         Some("yaml" | "yml" | "json" | "tf")
     )
@@ -120,7 +123,9 @@ fn walk(dir: &Path, recursive: bool, visited: &mut HashSet<PathBuf>, out: &mut V
     paths.sort();
     for path in paths {
         if path.is_dir() {
-            if recursive {
+            // Terraform's download cache (`terraform init`): other people's
+            // modules and its own JSON bookkeeping, not this project's code.
+            if recursive && path.file_name().is_none_or(|n| n != ".terraform") {
                 walk(&path, recursive, visited, out)?;
             }
         } else if is_manifest(&path) && fs::metadata(&path).map_or(true, |m| m.is_file()) {
@@ -250,7 +255,7 @@ pub fn read_all(paths: &[String], recursive: bool) -> Result<Vec<SourceFile>, Re
             walk(path, recursive, &mut HashSet::new(), &mut found)?;
             if found.is_empty() {
                 let hint = if recursive { "" } else { " (use -R to look in subdirectories)" };
-                return Err(ReadError::new(arg.as_str(), format!("no .yaml, .yml or .json files{hint}")));
+                return Err(ReadError::new(arg.as_str(), format!("no .yaml, .yml, .json or .tf files{hint}")));
             }
         } else {
             found.push(path.to_path_buf());

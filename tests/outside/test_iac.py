@@ -59,7 +59,9 @@ def instances(tf: wi.Terraform, body: dict) -> list[tuple[str, tuple | None]] | 
         except wi.OutsideError:
             return None
         if isinstance(collection, dict):
-            return [(f"[{json.dumps(k)}]", (k, v)) for k, v in collection.items()]
+            # python-hcl2 keeps an object's values as written: resolve them.
+            resolved = {k.strip('"'): tf.value(v) for k, v in plain(collection).items()}
+            return [(f"[{json.dumps(k)}]", (k, v)) for k, v in resolved.items()]
         return [(f"[{json.dumps(k)}]", (k, k)) for k in sorted(set(collection))]
     if "count" in body:
         try:

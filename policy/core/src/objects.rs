@@ -182,6 +182,16 @@ pub fn load(files: &[SourceFile], default_namespace: &str) -> Result<Vec<Object>
     let mut errors = Vec::new();
     for file in files {
         #[cfg(feature = "iac")]
+        if file.name.ends_with(".tf.json") {
+            errors.push(InputError {
+                file: file.name.clone(),
+                line: 0,
+                column: 0,
+                message: "Terraform's JSON syntax (.tf.json) is not read; only .tf files are".into(),
+            });
+            continue;
+        }
+        #[cfg(feature = "iac")]
         if file.name.ends_with(".tf") {
             match crate::iac::terraform::objects(file) {
                 Ok(mut read) => objects.append(&mut read),
@@ -192,6 +202,10 @@ pub fn load(files: &[SourceFile], default_namespace: &str) -> Result<Vec<Object>
         match parse_documents(file) {
             Ok(docs) => {
                 for doc in docs.into_iter().flat_map(split_items) {
+                    #[cfg(feature = "iac")]
+                    if crate::iac::arm::is_parameters_file(&doc.value) {
+                        continue;
+                    }
                     #[cfg(feature = "iac")]
                     if crate::iac::arm::is_template(&doc.value) {
                         objects.append(&mut crate::iac::arm::objects(&file.name, &doc));

@@ -14,6 +14,7 @@ use crate::source::{Document, escape_pointer_segment};
 pub(crate) const IDENTITY_TYPE: &str = "microsoft.managedidentity/userassignedidentities";
 pub(crate) const FIC_TYPE: &str = "microsoft.managedidentity/userassignedidentities/federatedidentitycredentials";
 pub(crate) const CLUSTER_TYPE: &str = "microsoft.containerservice/managedclusters";
+const DEPLOYMENT_TYPE: &str = "microsoft.resources/deployments";
 
 pub(crate) const FIELDS: FieldNames = FieldNames {
     name: "name",
@@ -26,8 +27,8 @@ pub(crate) const FIELDS: FieldNames = FieldNames {
 
 /// How deep expressions and parameter defaults are followed.
 const MAX_EVALUATION_DEPTH: usize = 32;
-/// Copy loops are expanded up to this many instances.
-const MAX_INSTANCES: usize = 64;
+/// Copy loops are expanded up to this many instances (ARM allows 800).
+const MAX_INSTANCES: usize = 1000;
 
 /// A deployment template: `$schema` names `deploymentTemplate.json`, or
 /// the document has both `contentVersion` and `resources`.
@@ -36,24 +37,45 @@ pub(crate) fn is_template(value: &Value) -> bool {
     schema || (value.get("contentVersion").is_some() && value.get("resources").is_some() && value.get("kind").is_none())
 }
 
+/// A parameters file (`deploymentParameters.json`): values for a
+/// template, not resources; read as nothing.
+pub(crate) fn is_parameters_file(value: &Value) -> bool {
+    value.get("$schema").and_then(Value::as_str).is_some_and(|s| s.to_ascii_lowercase().contains("deploymentparameters.json"))
+}
+
+/// Nested deployments followed at most this deep.
+const MAX_NESTING: usize = 8;
+
 /// Every resource of a template, as objects.
 pub(crate) fn objects(file: &str, doc: &Document) -> Vec<Object> {
-    let template = Template { doc, parameters: doc.value.get("parameters"), variables: doc.value.get("variables") };
+    let mut out = Vec::new();
+    objects_in(file, doc, "", file.to_string(), &Map::new(), 0, &mut out);
+    out
+}
+
+/// The resources of the template at `base` (the document itself, or a
+/// nested deployment's `properties/template`), with `overrides` for the
+/// parameters the outer deployment passes.
+fn objects_in(file: &str, doc: &Document, base: &str, scope: String, overrides: &Map<String, Value>, nesting: usize, out: &mut Vec<Object>) {
+    let Some(value) = doc.value.pointer(base) else { return };
+    let template = Template { parameters: value.get("parameters"), variables: value.get("variables"), overrides };
     let mut declared = Vec::new();
-    match doc.value.get("resources") {
+    match value.get("resources") {
         Some(Value::Array(items)) => {
             for (i, r) in items.iter().enumerate() {
-                declared.push(Declared { pointer: format!("/resources/{i}"), value: r, symbol: None, parent: None });
+                declared.push(Declared { pointer: format!("{base}/resources/{i}"), value: r, symbol: None, parent: None });
             }
         }
         // languageVersion 2.0: resources by symbolic name.
         Some(Value::Object(map)) => {
             for (symbol, r) in map {
-                declared.push(Declared { pointer: format!("/resources/{}", escape_pointer_segment(symbol)), value: r, symbol: Some(symbol.clone()), parent: None });
+                declared.push(Declared { pointer: format!("{base}/resources/{}", escape_pointer_segment(symbol)), value: r, symbol: Some(symbol.clone()), parent: None });
             }
         }
         _ => {}
     }
+    // `"condition": false`: not deployed.
+    declared.retain(|d| d.value.get("condition").is_none_or(|c| template.eval_value(c, None, 0).value() != Some(&Value::Bool(false))));
     // Child resources nested under their parent (`resources` inside one).
     let mut i = 0;
     while i < declared.len() {
@@ -67,11 +89,11 @@ pub(crate) fn objects(file: &str, doc: &Document) -> Vec<Object> {
         i += 1;
     }
     let ids: Vec<Option<(String, String)>> = (0..declared.len()).map(|i| template.full_id(&declared, i, None)).collect();
-    let mut out = Vec::new();
+    let names = Names::new(&declared, &ids);
     for (i, d) in declared.iter().enumerate() {
         let Some((kind, _)) = &ids[i] else { continue };
         let declaration = declaration_name(&declared, &ids, i);
-        let depends_on = template.depends_on(&declared, &ids, i);
+        let depends_on = template.depends_on(&declared, &ids, &names, i);
         let (copy_count, serial) = template.copy(d.value);
         let expansion = match (d.value.get("copy"), copy_count) {
             (None, _) => Expansion::Single,
@@ -97,6 +119,19 @@ pub(crate) fn objects(file: &str, doc: &Document) -> Vec<Object> {
                 (None, None) => Resolved::Unknown("the resource has no name".into()),
             };
             attributes.push(Attribute { path: "name".into(), value: name_value, line: doc.line_of(&format!("{}/name", d.pointer)) });
+            // What -v says about the loop when its instances are not all read.
+            if let Some(count) = d.value.pointer("/copy/count") {
+                let at = doc.line_of(&format!("{}/copy/count", d.pointer));
+                match copy_count {
+                    None => attributes.push(Attribute { path: "copy.count".into(), value: template.eval_value(count, None, 0), line: at }),
+                    Some(n) if n > MAX_INSTANCES => attributes.push(Attribute {
+                        path: "instances".into(),
+                        value: Resolved::Unknown(format!("only the first {MAX_INSTANCES} of {n} instances are read")),
+                        line: at,
+                    }),
+                    Some(_) => {}
+                }
+            }
             let paths: &[&str] = match kind.as_str() {
                 FIC_TYPE => &["properties.issuer", "properties.subject", "properties.audiences"],
                 CLUSTER_TYPE => &["properties.oidcIssuerProfile.enabled", "properties.securityProfile.workloadIdentity.enabled"],
@@ -132,7 +167,7 @@ pub(crate) fn objects(file: &str, doc: &Document) -> Vec<Object> {
                 line,
                 kind: d.value.get("type").and_then(Value::as_str).unwrap_or(kind).to_string(),
                 address,
-                scope: file.to_string(),
+                scope: scope.clone(),
                 declaration: declaration.clone(),
                 attributes,
                 depends_on: depends_on.clone(),
@@ -142,8 +177,22 @@ pub(crate) fn objects(file: &str, doc: &Document) -> Vec<Object> {
             };
             out.push(resource.into_object(&FIELDS));
         }
+        // A nested deployment with its template inline (how Bicep modules
+        // compile): read as a template of its own, with the parameters
+        // passed to it where they are known.
+        if kind == DEPLOYMENT_TYPE && nesting < MAX_NESTING && d.value.pointer("/properties/template").is_some_and(Value::is_object) {
+            let mut passed = Map::new();
+            if let Some(Value::Object(parameters)) = d.value.pointer("/properties/parameters") {
+                for (name, p) in parameters {
+                    if let Some(Resolved::Known { value, .. }) = p.get("value").map(|v| template.eval_value(v, None, 0)) {
+                        passed.insert(name.clone(), value);
+                    }
+                }
+            }
+            let inner_scope = format!("{scope}#{declaration}");
+            objects_in(file, doc, &format!("{}/properties/template", d.pointer), inner_scope, &passed, nesting + 1, out);
+        }
     }
-    out
 }
 
 struct Declared<'a> {
@@ -154,10 +203,10 @@ struct Declared<'a> {
 }
 
 struct Template<'a> {
-    #[allow(dead_code)]
-    doc: &'a Document,
     parameters: Option<&'a Value>,
     variables: Option<&'a Value>,
+    /// Parameter values an outer deployment passes to a nested one.
+    overrides: &'a Map<String, Value>,
 }
 
 /// How a declaration is named for `dependsOn` and messages: its type and
@@ -168,8 +217,24 @@ fn declaration_name(declared: &[Declared], ids: &[Option<(String, String)>], i: 
         (Some(symbol), _, _) => symbol.clone(),
         // A loop is named by its copy name: its instances share it.
         (None, Some(copy), _) => copy.to_string(),
+        // As a `dependsOn` entry takes it: `[resourceId('Type', 'a', 'b')]`.
+        (None, None, Some((_, name))) if !name.contains('[') => {
+            let names: Vec<String> = name.split('/').map(|n| format!("'{}'", n.replace('\'', "''"))).collect();
+            format!("[resourceId('{}', {})]", display_type(declared, i), names.join(", "))
+        }
         (None, None, Some((kind, name))) => format!("{kind}/{name}"),
         (None, None, None) => declared[i].pointer.clone(),
+    }
+}
+
+/// A declaration's full type as written (`Microsoft.ManagedIdentity/
+/// userAssignedIdentities/federatedIdentityCredentials` for a child nested
+/// as `federatedIdentityCredentials`).
+fn display_type(declared: &[Declared], i: usize) -> String {
+    let own = declared[i].value.get("type").and_then(Value::as_str).unwrap_or_default();
+    match declared[i].parent {
+        Some(p) if !own.contains('/') => format!("{}/{own}", display_type(declared, p)),
+        _ => own.to_string(),
     }
 }
 
@@ -205,32 +270,19 @@ impl Template<'_> {
 
     /// The declarations `i` waits for: its `dependsOn` entries and its
     /// parent.
-    fn depends_on(&self, declared: &[Declared], ids: &[Option<(String, String)>], i: usize) -> Vec<String> {
+    fn depends_on(&self, declared: &[Declared], ids: &[Option<(String, String)>], index: &Names, i: usize) -> Vec<String> {
         let mut out = Vec::new();
         if let Some(p) = declared[i].parent {
             out.push(declaration_name(declared, ids, p));
         }
         let entries = declared[i].value.get("dependsOn").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
         for entry in entries.iter().filter_map(Value::as_str) {
-            let target = self.reference_target(entry);
-            for (j, id) in ids.iter().enumerate() {
-                if j == i {
-                    continue;
-                }
-                let matches = match (&target, id) {
-                    (Target::Id(kind, name), Some((k, n))) => k == kind && n.eq_ignore_ascii_case(name),
-                    (Target::Name(name), Some((_, n))) => {
-                        n.eq_ignore_ascii_case(name)
-                            || n.rsplit('/').next().is_some_and(|last| last.eq_ignore_ascii_case(name))
-                            || declared[j].symbol.as_deref() == Some(name.as_str())
-                            || declared[j].value.pointer("/copy/name").and_then(Value::as_str) == Some(name.as_str())
-                    }
-                    _ => false,
-                };
-                if matches {
-                    out.push(declaration_name(declared, ids, j));
-                }
-            }
+            let found: &[usize] = match self.reference_target(entry) {
+                Target::Id(kind, name) => index.by_id.get(&(kind, name.to_ascii_lowercase())).map_or(&[], Vec::as_slice),
+                Target::Name(name) => index.by_name.get(&name.to_ascii_lowercase()).map_or(&[], Vec::as_slice),
+                Target::Unknown => &[],
+            };
+            out.extend(found.iter().filter(|j| **j != i).map(|j| declaration_name(declared, ids, *j)));
         }
         out.sort();
         out.dedup();
@@ -345,6 +397,9 @@ impl Template<'_> {
                 match lower.as_str() {
                     "parameters" => {
                         let Some(name) = string_arg(0) else { return Resolved::Unknown("parameters() of an unknown name".into()) };
+                        if let Some(passed) = self.overrides.get(&name) {
+                            return Resolved::Known { value: passed.clone(), literal: false };
+                        }
                         match self.parameters.and_then(|p| p.get(&name)).and_then(|p| p.get("defaultValue")) {
                             Some(default) => not_literal(self.eval_value(default, copy_index, depth + 1)),
                             None => Resolved::Unknown(format!("parameter {name} has no defaultValue")),
@@ -386,6 +441,19 @@ impl Template<'_> {
                         };
                         Resolved::Known { value, literal }
                     }
+                    "length" => match arg(0) {
+                        Some(Resolved::Known { value, literal }) => {
+                            let n = match &value {
+                                Value::Array(a) => a.len(),
+                                Value::Object(o) => o.len(),
+                                Value::String(s) => s.chars().count(),
+                                _ => return Resolved::Unknown("length() of a value that has none".into()),
+                            };
+                            Resolved::Known { value: Value::from(n), literal }
+                        }
+                        Some(other) => other,
+                        None => Resolved::Unknown("length() without an argument".into()),
+                    },
                     "copyindex" => match copy_index {
                         Some(i) => {
                             let offset = arg(0).and_then(|r| r.value().and_then(Value::as_u64)).unwrap_or(0);
@@ -401,6 +469,40 @@ impl Template<'_> {
     }
 }
 
+/// The declarations a `dependsOn` entry can name, indexed once per
+/// template: by full type and name, and by a plain name (the full name, its
+/// last segment, a symbolic name, a copy loop's name), all lower-cased.
+#[derive(Default)]
+struct Names {
+    by_id: std::collections::HashMap<(String, String), Vec<usize>>,
+    by_name: std::collections::HashMap<String, Vec<usize>>,
+}
+
+impl Names {
+    fn new(declared: &[Declared], ids: &[Option<(String, String)>]) -> Names {
+        let mut names = Names::default();
+        for (j, id) in ids.iter().enumerate() {
+            let mut plain: Vec<String> = Vec::new();
+            if let Some((kind, name)) = id {
+                let name = name.to_ascii_lowercase();
+                names.by_id.entry((kind.clone(), name.clone())).or_default().push(j);
+                if let Some(last) = name.rsplit('/').next() {
+                    plain.push(last.to_string());
+                }
+                plain.push(name);
+            }
+            plain.extend(declared[j].symbol.iter().map(|s| s.to_ascii_lowercase()));
+            plain.extend(declared[j].value.pointer("/copy/name").and_then(Value::as_str).map(str::to_ascii_lowercase));
+            plain.sort();
+            plain.dedup();
+            for p in plain {
+                names.by_name.entry(p).or_default().push(j);
+            }
+        }
+        names
+    }
+}
+
 enum Target {
     Id(String, String),
     Name(String),
@@ -412,8 +514,19 @@ enum Target {
 fn format_arm(fmt: &str, args: &[String]) -> String {
     let mut out = String::new();
     let mut rest = fmt;
-    while let Some(open) = rest.find('{') {
+    while let Some(open) = rest.find(['{', '}']) {
         out.push_str(&rest[..open]);
+        // `{{` and `}}` stand for one brace.
+        if rest[open..].starts_with("{{") || rest[open..].starts_with("}}") {
+            out.push_str(&rest[open..open + 1]);
+            rest = &rest[open + 2..];
+            continue;
+        }
+        if rest[open..].starts_with('}') {
+            out.push('}');
+            rest = &rest[open + 1..];
+            continue;
+        }
         let after = &rest[open + 1..];
         match after.find('}').and_then(|close| after[..close].split(':').next().and_then(|n| n.trim().parse::<usize>().ok()).map(|n| (close, n))) {
             Some((close, n)) => {
@@ -612,13 +725,14 @@ mod tests {
 }"#,
         );
         let fics: Vec<_> = objects.iter().filter(|o| matches!(o.role, Role::FederatedCredential(_))).collect();
-        // length() is not evaluated: one instance stands for the loop.
-        assert_eq!(fics.len(), 1);
-        let Role::FederatedCredential(f) = &fics[0].role else { unreachable!() };
-        assert_eq!(f.identity, None, "the name needs copyIndex(), unknown without a count");
+        // length() of the parameter's default: two instances, named.
+        assert_eq!(fics.len(), 2);
+        let Role::FederatedCredential(f) = &fics[1].role else { unreachable!() };
+        assert_eq!((f.azure_name.as_str(), f.identity.as_deref()), ("worker", Some("id-app")));
+        assert_eq!(f.subject.as_deref(), Some("system:serviceaccount:app:worker"));
         let iac = f.iac.as_ref().unwrap();
-        assert_eq!(iac.expansion, Expansion::Instances { over: "copy".into(), count: None, serial: false });
-        assert_eq!(iac.depends_on, ["microsoft.managedidentity/userassignedidentities/id-app"]);
+        assert_eq!(iac.expansion, Expansion::Instances { over: "copy".into(), count: Some(2), serial: false });
+        assert_eq!(iac.depends_on, ["[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'id-app')]"]);
         assert_eq!(iac.declaration, "fics");
         assert_eq!(fics[0].doc.line_of(&f.issuer_pointer), 14);
     }
@@ -646,6 +760,7 @@ mod tests {
     #[test]
     fn expressions() {
         assert_eq!(format_arm("{0}/{1}", &["a".into(), "b".into()]), "a/b");
+        assert_eq!(format_arm("x:{{0}}:{0}", &["p".into()]), "x:{0}:p");
         assert!(Parser::new("concat('a', 'b''c')").parse().is_some());
         assert!(Parser::new("concat('a'").parse().is_none());
         assert!(Parser::new(&"f(".repeat(100)).parse().is_none());

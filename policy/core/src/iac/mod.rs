@@ -17,8 +17,6 @@ pub(crate) mod arm;
 #[cfg(feature = "iac")]
 pub(crate) mod terraform;
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value};
 
 use crate::objects::{FederatedCredential, Identity, Object, Role, UnknownFields};
@@ -307,23 +305,4 @@ impl LineIndex {
     pub(crate) fn line(&self, offset: usize) -> u32 {
         self.starts.partition_point(|s| *s <= offset) as u32
     }
-}
-
-/// Declarations that reach each other through `depends_on`: `reaches[a]`
-/// holds every declaration `a` waits for, directly or not.
-pub(crate) fn reachability(edges: &BTreeMap<String, Vec<String>>) -> BTreeMap<String, std::collections::BTreeSet<String>> {
-    let mut out = BTreeMap::new();
-    for start in edges.keys() {
-        let mut seen = std::collections::BTreeSet::new();
-        let mut stack: Vec<&String> = edges.get(start).map(|v| v.iter().collect()).unwrap_or_default();
-        while let Some(next) = stack.pop() {
-            if seen.insert(next.clone())
-                && let Some(more) = edges.get(next)
-            {
-                stack.extend(more.iter());
-            }
-        }
-        out.insert(start.clone(), seen);
-    }
-    out
 }

@@ -40,6 +40,10 @@ pub(crate) const AZAPI_FIELDS: FieldNames = FieldNames {
     workload_identity_enabled: "body.properties.securityProfile.workloadIdentity.enabled",
 };
 
+/// Instances of one `count` or `for_each` read one by one; past this, -v
+/// says the rest was not read.
+const MAX_INSTANCES: usize = 1000;
+
 /// How deep expressions are followed (a variable's default naming a local
 /// naming a variable...): hostile code cannot loop.
 const MAX_EVALUATION_DEPTH: usize = 32;
@@ -65,6 +69,11 @@ pub fn objects(file: &SourceFile) -> Result<Vec<Object>, InputError> {
         for resource in read_resource(&scope, &lines, &file.name, block, kind, label) {
             let fields = if kind == AZAPI { &AZAPI_FIELDS } else { &AZURERM_FIELDS };
             out.push(resource.into_object(fields));
+        }
+    }
+    for block in blocks(&body, "module") {
+        if let Some(name) = label(block, 0) {
+            out.push(read_module(&scope, &lines, &file.name, block, name).into_object(&AZURERM_FIELDS));
         }
     }
     Ok(out)
@@ -356,29 +365,50 @@ fn declaration_of(root: &str, operators: &[hcl_edit::Decorated<TraversalOperator
     }
 }
 
-/// Every declaration `expr` refers to, anywhere inside it.
-fn references(expr: &Expression, out: &mut Vec<String>) {
+/// Every declaration `expr` refers to, anywhere inside it, and through the
+/// locals it names (a local holding `azurerm_x.a.id` orders as `azurerm_x.a`).
+fn references<'a>(scope: &Scope<'a>, expr: &'a Expression, seen_locals: &mut Vec<&'a str>, out: &mut Vec<String>) {
     use hcl_edit::visit::{Visit, visit_traversal};
-    struct Collector<'o>(&'o mut Vec<String>);
-    impl Visit for Collector<'_> {
+    struct Collector<'s, 'a, 'o> {
+        scope: &'s Scope<'a>,
+        out: &'o mut Vec<String>,
+        locals: Vec<&'a str>,
+    }
+    impl Visit for Collector<'_, '_, '_> {
         fn visit_traversal(&mut self, node: &hcl_edit::expr::Traversal) {
-            if let Expression::Variable(root) = &node.expr
-                && let Some(d) = declaration_of(root.as_str(), &node.operators)
-            {
-                self.0.push(d);
+            if let Expression::Variable(root) = &node.expr {
+                if let Some(d) = declaration_of(root.as_str(), &node.operators) {
+                    self.out.push(d);
+                } else if root.as_str() == "local"
+                    && let Some(TraversalOperator::GetAttr(name)) = node.operators.first().map(|o| o.value())
+                    && let Some((key, _)) = self.scope.locals.get_key_value(name.as_str())
+                {
+                    self.locals.push(key);
+                }
             }
             visit_traversal(self, node);
         }
     }
-    Collector(out).visit_expr(expr);
+    let mut collector = Collector { scope, out, locals: Vec::new() };
+    collector.visit_expr(expr);
+    for name in collector.locals {
+        // Each local is followed once: a cycle of locals ends here.
+        if seen_locals.contains(&name) || seen_locals.len() > MAX_EVALUATION_DEPTH * 8 {
+            continue;
+        }
+        seen_locals.push(name);
+        if let Some(local) = scope.locals.get(name) {
+            references(scope, local, seen_locals, out);
+        }
+    }
 }
 
-fn body_references(body: &Body, out: &mut Vec<String>) {
+fn body_references<'a>(scope: &Scope<'a>, body: &'a Body, seen_locals: &mut Vec<&'a str>, out: &mut Vec<String>) {
     for structure in body.iter() {
         match structure {
-            Structure::Attribute(a) if a.key.as_str() != "depends_on" => references(&a.value, out),
+            Structure::Attribute(a) if a.key.as_str() != "depends_on" => references(scope, &a.value, seen_locals, out),
             Structure::Attribute(_) => {}
-            Structure::Block(b) => body_references(&b.body, out),
+            Structure::Block(b) => body_references(scope, &b.body, seen_locals, out),
         }
     }
 }
@@ -439,17 +469,9 @@ fn kind_of(kind: &str, azapi_type: Option<&str>) -> Option<Kind> {
     })
 }
 
-/// The instances of one `resource` block of a kind this reader knows.
-fn read_resource(scope: &Scope, lines: &LineIndex, file: &str, block: &Block, kind: &str, label: &str) -> Vec<Resource> {
-    let plain = Evaluator { scope, instance: Instance::default() };
-    let azapi_type = block.body.get_attribute("type").and_then(|a| plain.eval(&a.value, 0).value().and_then(Value::as_str).map(str::to_string));
-    let Some(spec) = kind_of(kind, azapi_type.as_deref()) else { return Vec::new() };
-    let declaration = format!("{kind}.{label}");
-    let line = block.span().map_or(0, |s| lines.line(s.start));
-    // A module is a directory: its files share one namespace of addresses.
-    let module = file.rsplit_once('/').map_or("", |(dir, _)| dir).to_string();
-
-    // Explicit `depends_on`, then every reference in the body.
+/// What a block waits for: its explicit `depends_on`, then every
+/// reference in its body.
+fn block_depends_on(scope: &Scope, block: &Block, declaration: &str) -> Vec<String> {
     let mut depends_on = Vec::new();
     if let Some(Expression::Array(items)) = block.body.get_attribute("depends_on").map(|a| &a.value) {
         for item in items.iter() {
@@ -461,14 +483,56 @@ fn read_resource(scope: &Scope, lines: &LineIndex, file: &str, block: &Block, ki
             }
         }
     }
-    body_references(&block.body, &mut depends_on);
+    body_references(scope, &block.body, &mut Vec::new(), &mut depends_on);
     depends_on.sort();
     depends_on.dedup();
-    depends_on.retain(|d| *d != declaration);
+    depends_on.retain(|d| d != declaration);
+    depends_on
+}
+
+/// A `module` call: its source is not read, which -v says; it stays in
+/// the deployment graph, as resources may wait for it.
+fn read_module(scope: &Scope, lines: &LineIndex, file: &str, block: &Block, name: &str) -> Resource {
+    let declaration = format!("module.{name}");
+    let line = block.span().map_or(0, |s| lines.line(s.start));
+    let source_line = block.body.get_attribute("source").and_then(|a| a.span()).map_or(line, |s| lines.line(s.start));
+    Resource {
+        file: file.to_string(),
+        line,
+        kind: "module".into(),
+        address: declaration.clone(),
+        scope: file.rsplit_once('/').map_or("", |(dir, _)| dir).to_string(),
+        depends_on: block_depends_on(scope, block, &declaration),
+        declaration,
+        attributes: vec![Attribute {
+            path: "source".into(),
+            value: Resolved::Unknown("module sources are not followed: lint the module's own directory too".into()),
+            line: source_line,
+        }],
+        expansion: Expansion::Single,
+        meaning: Meaning::Other,
+        language: Language::Terraform,
+    }
+}
+
+/// The instances of one `resource` block of a kind this reader knows.
+fn read_resource(scope: &Scope, lines: &LineIndex, file: &str, block: &Block, kind: &str, label: &str) -> Vec<Resource> {
+    let plain = Evaluator { scope, instance: Instance::default() };
+    let azapi_type = block.body.get_attribute("type").and_then(|a| plain.eval(&a.value, 0).value().and_then(Value::as_str).map(str::to_string));
+    let Some(spec) = kind_of(kind, azapi_type.as_deref()) else { return Vec::new() };
+    let declaration = format!("{kind}.{label}");
+    let line = block.span().map_or(0, |s| lines.line(s.start));
+    // A module is a directory: its files share one namespace of addresses.
+    let module = file.rsplit_once('/').map_or("", |(dir, _)| dir).to_string();
+
+    let depends_on = block_depends_on(scope, block, &declaration);
 
     // Instances: one per for_each key or count index, when known.
     let mut instances: Vec<(String, Instance)> = Vec::new();
     let mut expansion = Expansion::Single;
+    // What -v says about the instances when they are not all read.
+    let mut instance_notes: Vec<Attribute> = Vec::new();
+    let note = |path: &str, expr: &Expression, value: Resolved| Attribute { path: path.to_string(), value, line: expr.span().map_or(line, |s| lines.line(s.start)) };
     if let Some(for_each) = block.body.get_attribute("for_each") {
         let collection = plain.eval(&for_each.value, 0);
         let pairs: Option<Vec<(Value, Value)>> = match collection.value() {
@@ -484,9 +548,16 @@ fn read_resource(scope: &Scope, lines: &LineIndex, file: &str, block: &Block, ki
             _ => None,
         };
         expansion = Expansion::Instances { over: "for_each".into(), count: pairs.as_ref().map(Vec::len), serial: false };
+        if let Resolved::Computed(_) | Resolved::Unknown(_) = &collection {
+            instance_notes.push(note("for_each", &for_each.value, collection.clone()));
+        }
+        if pairs.as_ref().is_some_and(|p| p.len() > MAX_INSTANCES) {
+            let n = pairs.as_ref().map_or(0, Vec::len);
+            instance_notes.push(note("instances", &for_each.value, Resolved::Unknown(format!("only the first {MAX_INSTANCES} of {n} instances are read"))));
+        }
         match pairs {
             Some(pairs) => {
-                for (key, value) in pairs {
+                for (key, value) in pairs.into_iter().take(MAX_INSTANCES) {
                     let shown = match &key {
                         Value::String(s) => format!("[{}]", Value::String(s.clone())),
                         other => format!("[{other}]"),
@@ -497,13 +568,19 @@ fn read_resource(scope: &Scope, lines: &LineIndex, file: &str, block: &Block, ki
             None => instances.push((format!("{declaration}[each]"), Instance { each: Some(None), count: None })),
         }
     } else if let Some(count) = block.body.get_attribute("count") {
-        let n = plain.eval(&count.value, 0).value().and_then(Value::as_u64).map(|n| n as usize);
+        let counted = plain.eval(&count.value, 0);
+        let n = counted.value().and_then(Value::as_u64).map(|n| n as usize);
         expansion = Expansion::Instances { over: "count".into(), count: n, serial: false };
+        if n.is_none() {
+            instance_notes.push(note("count", &count.value, counted.clone()));
+        } else if n.is_some_and(|n| n > MAX_INSTANCES) {
+            instance_notes.push(note("instances", &count.value, Resolved::Unknown(format!("only the first {MAX_INSTANCES} of {} instances are read", n.unwrap_or(0)))));
+        }
         match n {
-            // More instances than any identity may hold credentials are not
-            // written out one by one: the first few say it all.
+            // Thousands of instances are not written out one by one: the
+            // first MAX_INSTANCES say it all, and -v says the rest is not read.
             Some(n) => {
-                for i in 0..n.min(64) {
+                for i in 0..n.min(MAX_INSTANCES) {
                     instances.push((format!("{declaration}[{i}]"), Instance { each: None, count: Some(Some(i)) }));
                 }
             }
@@ -522,6 +599,7 @@ fn read_resource(scope: &Scope, lines: &LineIndex, file: &str, block: &Block, ki
             let at = expr.span().map_or(line, |s| lines.line(s.start));
             attributes.push(Attribute { path: path.to_string(), value: evaluator.eval(expr, 0), line: at });
         }
+        attributes.extend(instance_notes.iter().map(|a| Attribute { path: a.path.clone(), value: a.value.clone(), line: a.line }));
         let meaning = match spec.meaning {
             "credential" => {
                 let identity = spec.identity.iter().find_map(|path| {
@@ -529,6 +607,9 @@ fn read_resource(scope: &Scope, lines: &LineIndex, file: &str, block: &Block, ki
                         // `azurerm_user_assigned_identity.app.id`: the identity's address.
                         Resolved::Computed(r) => Some(identity_key(Language::Terraform, &module, r.strip_suffix(".id").unwrap_or(r), None)),
                         Resolved::Known { value: Value::String(id), .. } => crate::objects::identity_name_from_arm_id(id),
+                        // `var.identity_id` without a default: credentials
+                        // naming the same expression share its identity.
+                        Resolved::Unknown(_) => find(&block.body, path).map(|e| identity_key(Language::Terraform, &module, e.to_string().trim(), None)),
                         _ => None,
                     })
                 });

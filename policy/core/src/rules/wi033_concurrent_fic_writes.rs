@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::{Context, Finding, Rule, Severity};
 use crate::iac::{Expansion, IacCredential, Language};
@@ -41,23 +41,6 @@ the second, one resource per credential instead of `for_each`; in Bicep,
 };
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
-    // The deployment graph of every resource read from infrastructure code.
-    let mut edges: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for object in cx.inventory.objects {
-        let doc = &object.doc.value;
-        let (Some(scope), Some(declaration), Some(depends_on)) =
-            (doc.get("scope").and_then(|d| d.as_str()), doc.get("declaration").and_then(|d| d.as_str()), doc.get("dependsOn").and_then(|d| d.as_array()))
-        else {
-            continue;
-        };
-        edges.entry(key(scope, declaration)).or_default().extend(depends_on.iter().filter_map(|d| d.as_str()).map(|d| key(scope, d)));
-    }
-    let reaches = crate::iac::reachability(&edges);
-    let ordered = |a: &IacCredential, b: &IacCredential| {
-        let (a, b) = (key(&a.scope, &a.declaration), key(&b.scope, &b.declaration));
-        reaches.get(&a).is_some_and(|r| r.contains(&b)) || reaches.get(&b).is_some_and(|r| r.contains(&a))
-    };
-
     // Credentials by identity, within one module or template (separate
     // deployments have no order this rule could check).
     let mut by_identity: BTreeMap<(&str, &str), Vec<(usize, &FederatedCredential, &IacCredential)>> = BTreeMap::new();
@@ -65,16 +48,27 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         let (Some(identity), Some(iac)) = (&fic.identity, &fic.iac) else { continue };
         by_identity.entry((identity.as_str(), iac.scope.as_str())).or_default().push((index, fic, iac));
     }
+    if by_identity.is_empty() {
+        return;
+    }
+    let graph = Graph::new(cx);
     for ((identity, _), fics) in by_identity {
         let mut reported = BTreeSet::new();
-        // One loop creating several credentials at once.
+        // One loop creating several credentials of this identity at once:
+        // two of its instances here, or a for_each/copy of unknown size on
+        // an identity that does not depend on the instance. (A `count` of
+        // unknown size is often a 0-or-1 switch: not judged.)
+        let mut per_declaration: BTreeMap<&str, usize> = BTreeMap::new();
+        for (_, _, iac) in &fics {
+            *per_declaration.entry(iac.declaration.as_str()).or_default() += 1;
+        }
         for (index, _, iac) in &fics {
-            if let Expansion::Instances { over, count, serial: false } = &iac.expansion
-                && count.is_none_or(|n| n > 1)
-                && reported.insert(iac.declaration.as_str())
-            {
+            let Expansion::Instances { over, count, serial: false } = &iac.expansion else { continue };
+            let here = per_declaration[iac.declaration.as_str()];
+            let unknown_size = count.is_none() && over != "count" && !identity.contains("each.") && !identity.contains("[?]");
+            if (here > 1 || unknown_size) && reported.insert(iac.declaration.as_str()) {
                 let (what, fix) = loop_words(iac.language, over);
-                let how_many = count.map_or("its".to_string(), |n| format!("its {n}"));
+                let how_many = if here > 1 { format!("{here}") } else { "its".to_string() };
                 let named = if over == "copy" { format!("copy loop `{}`", iac.declaration) } else { format!("`{}`", iac.declaration) };
                 out.push(Finding::new(
                     &RULE,
@@ -85,30 +79,134 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 ));
             }
         }
-        // Two declarations that do not wait for each other.
-        let mut seen: Vec<&IacCredential> = Vec::new();
-        for (index, fic, iac) in &fics {
-            if let Some(other) = seen.iter().find(|o| o.declaration != iac.declaration && !ordered(o, iac))
-                && reported.insert(iac.declaration.as_str())
-            {
+        // Two declarations that do not wait for each other. In the order a
+        // deployment could run them (what a declaration waits for first),
+        // every credential must wait for the one before it.
+        let mut declarations: Vec<(usize, &FederatedCredential, &IacCredential)> = Vec::new();
+        for entry in &fics {
+            if !declarations.iter().any(|(_, _, d)| d.declaration == entry.2.declaration) {
+                declarations.push(*entry);
+            }
+        }
+        declarations.sort_by_key(|(_, _, d)| (graph.position(d), d.declaration.clone()));
+        for pair in declarations.windows(2) {
+            let ((_, _, earlier), (index, fic, later)) = (pair[0], pair[1]);
+            if !graph.waits_for(later, earlier) && reported.insert(later.declaration.as_str()) {
                 out.push(Finding::new(
                     &RULE,
-                    *index,
+                    index,
                     "",
                     format!(
                         "federated credential `{}` and `{}` are both on identity `{identity}` and neither waits for the other; Azure refuses concurrent credential writes with ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity",
-                        fic.azure_name, other.declaration
+                        fic.azure_name, earlier.declaration
                     ),
-                    match iac.language {
-                        Language::Terraform => format!("add `depends_on = [{}]` to `{}`", other.declaration, iac.declaration),
-                        Language::Arm => format!("add `{}` to the `dependsOn` of this credential", other.declaration),
+                    match later.language {
+                        Language::Terraform => format!("add `depends_on = [{}]` to `{}`", earlier.declaration, later.declaration),
+                        Language::Arm => format!("add `{}` to the `dependsOn` of this credential", earlier.declaration),
                     },
                 ));
             }
-            if !seen.iter().any(|o| o.declaration == iac.declaration) {
-                seen.push(iac);
+        }
+    }
+}
+
+/// The deployment graph of every resource read from infrastructure code
+/// (a `time_sleep` or a gate resource can order two credentials): each
+/// declaration and the ones it waits for, and a topological position
+/// (what a declaration waits for comes first).
+struct Graph {
+    ids: HashMap<String, usize>,
+    waits: Vec<Vec<usize>>,
+    position: Vec<usize>,
+}
+
+impl Graph {
+    fn new(cx: &Context) -> Graph {
+        let mut graph = Graph { ids: HashMap::new(), waits: Vec::new(), position: Vec::new() };
+        for object in cx.inventory.objects {
+            let doc = &object.doc.value;
+            let (Some(scope), Some(declaration), Some(depends_on)) =
+                (doc.get("scope").and_then(|d| d.as_str()), doc.get("declaration").and_then(|d| d.as_str()), doc.get("dependsOn").and_then(|d| d.as_array()))
+            else {
+                continue;
+            };
+            let from = graph.id(key(scope, declaration));
+            for d in depends_on.iter().filter_map(|d| d.as_str()) {
+                let to = graph.id(key(scope, d));
+                graph.waits[from].push(to);
             }
         }
+        // Kahn's order, dependencies first, ties by name: the same order
+        // whatever order the files were given in.
+        let n = graph.waits.len();
+        let mut names: Vec<&str> = vec![""; n];
+        for (k, i) in &graph.ids {
+            names[*i] = k;
+        }
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut pending: Vec<usize> = vec![0; n];
+        for (node, deps) in graph.waits.iter().enumerate() {
+            for &d in deps {
+                dependents[d].push(node);
+                pending[node] += 1;
+            }
+        }
+        let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<(&str, usize)>> =
+            (0..n).filter(|i| pending[*i] == 0).map(|i| std::cmp::Reverse((names[i], i))).collect();
+        let mut position = vec![usize::MAX; n];
+        let mut next = 0;
+        while let Some(std::cmp::Reverse((_, node))) = ready.pop() {
+            position[node] = next;
+            next += 1;
+            for &d in &dependents[node] {
+                pending[d] -= 1;
+                if pending[d] == 0 {
+                    ready.push(std::cmp::Reverse((names[d], d)));
+                }
+            }
+        }
+        // A cycle (refused by Terraform and ARM alike) comes last.
+        let mut rest: Vec<usize> = (0..n).filter(|i| position[*i] == usize::MAX).collect();
+        rest.sort_by_key(|i| names[*i]);
+        for i in rest {
+            position[i] = next;
+            next += 1;
+        }
+        graph.position = position;
+        graph
+    }
+
+    fn id(&mut self, key: String) -> usize {
+        let next = self.waits.len();
+        *self.ids.entry(key).or_insert_with(|| {
+            self.waits.push(Vec::new());
+            next
+        })
+    }
+
+    fn position(&self, d: &IacCredential) -> usize {
+        self.ids.get(&key(&d.scope, &d.declaration)).map_or(usize::MAX, |i| self.position[*i])
+    }
+
+    /// Whether `later` waits for `earlier`, directly or not. The walk
+    /// stops at `earlier`, and never enters what comes before it in the
+    /// order (nothing there can lead back to it).
+    fn waits_for(&self, later: &IacCredential, earlier: &IacCredential) -> bool {
+        let (Some(&from), Some(&target)) = (self.ids.get(&key(&later.scope, &later.declaration)), self.ids.get(&key(&earlier.scope, &earlier.declaration))) else {
+            return false;
+        };
+        let floor = self.position[target];
+        let mut seen = HashSet::new();
+        let mut stack = vec![from];
+        while let Some(node) = stack.pop() {
+            if node == target {
+                return true;
+            }
+            if seen.insert(node) {
+                stack.extend(self.waits[node].iter().copied().filter(|d| self.position[*d] >= floor));
+            }
+        }
+        false
     }
 }
 
