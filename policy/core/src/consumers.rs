@@ -5,19 +5,14 @@
 
 use serde_json::Value;
 
-use crate::objects::{Object, PodView, at, group_of};
+use crate::objects::{Object, PodView, at};
 
 pub const SECRETS_STORE_GROUP: &str = "secrets-store.csi.x-k8s.io";
 pub const SECRETS_STORE_DRIVER: &str = "secrets-store.csi.k8s.io";
 pub const EXTERNAL_SECRETS_GROUP: &str = "external-secrets.io";
 
 fn is(object: &Object, group: &str, kinds: &[&str]) -> bool {
-    kinds.contains(&object.kind.as_str())
-        && group_of(
-            at(&object.doc.value, "/apiVersion")
-                .and_then(Value::as_str)
-                .unwrap_or(""),
-        ) == group
+    kinds.contains(&object.kind.as_str()) && object.group() == group
 }
 
 /// A `SecretProviderClass` with `provider: azure`. Its parameters are all

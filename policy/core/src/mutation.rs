@@ -224,7 +224,7 @@ pub fn mutate_pod(pod: &mut Value, service_account: Option<&Value>, sa_name: &st
 
 /// The webhook compares the annotation with Go's `strings.EqualFold`.
 fn uses_identity_binding(metadata: &Value) -> bool {
-    annotation(metadata, USE_IDENTITY_BINDING_ANNOTATION).and_then(Value::as_str).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    is_binding_requested(annotation(metadata, USE_IDENTITY_BINDING_ANNOTATION).and_then(Value::as_str))
 }
 
 /// The name of a v1.6 token volume the pod already has.

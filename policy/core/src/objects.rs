@@ -23,6 +23,11 @@ pub struct Object {
 }
 
 impl Object {
+    /// The API group of its `apiVersion` (`""` for the core group).
+    pub fn group(&self) -> &str {
+        group_of(self.doc.value.get("apiVersion").and_then(Value::as_str).unwrap_or(""))
+    }
+
     /// ` (file:line)` for messages that point at another object; empty for
     /// objects without a source line (admission requests, lookups).
     pub fn origin(&self) -> String {
@@ -460,7 +465,7 @@ impl<'a> PodView<'a> {
     /// True when the pod asks for an AKS identity binding's token proxy
     /// (the webhook compares the value with Go's `strings.EqualFold`).
     pub fn uses_identity_binding(&self) -> bool {
-        self.annotation_str(USE_IDENTITY_BINDING_ANNOTATION).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        is_binding_requested(self.annotation_str(USE_IDENTITY_BINDING_ANNOTATION))
     }
     /// Pointer to a field of the pod metadata, e.g. `labels`, `key`.
     pub fn meta_pointer(&self, map: &str, key: &str) -> String {
@@ -557,6 +562,12 @@ impl<'a> Inventory<'a> {
         self.service_accounts
             .get(&(namespace, name))
             .map(|&i| (i, &self.objects[i]))
+    }
+
+    /// The client-id annotation of ServiceAccount `namespace/name`, when
+    /// it is in the inputs and a string.
+    pub fn client_id_of(&self, namespace: &str, name: &str) -> Option<&'a str> {
+        self.service_account(namespace, name).and_then(|(_, sa)| object_annotation(sa, CLIENT_ID_ANNOTATION)).and_then(Value::as_str)
     }
 
     pub fn service_accounts(&self) -> impl Iterator<Item = (usize, &'a Object)> + '_ {

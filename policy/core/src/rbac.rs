@@ -7,12 +7,12 @@
 
 use serde_json::Value;
 
-use crate::objects::{Object, group_of};
+use crate::objects::Object;
 
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
 fn is_rbac(object: &Object, kinds: &[&str]) -> bool {
-    kinds.contains(&object.kind.as_str()) && group_of(object.doc.value.get("apiVersion").and_then(Value::as_str).unwrap_or("")) == RBAC_GROUP
+    kinds.contains(&object.kind.as_str()) && object.group() == RBAC_GROUP
 }
 
 fn strings(v: Option<&Value>) -> impl Iterator<Item = &str> {

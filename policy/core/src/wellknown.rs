@@ -49,6 +49,12 @@ pub const AKS_ISSUER_HOST_SUFFIX: &str = ".oic.prod-aks.azure.com";
 /// ID as resource). Sources: AKS's identity-bindings pages; upstream
 /// webhook v1.6.0 `isUsingCustomTokenEndpoint` and its CI's audience.
 pub const USE_IDENTITY_BINDING_ANNOTATION: &str = "azure.workload.identity/use-identity-binding";
+
+/// The binding annotation's value as the webhook reads it: Go's
+/// `strings.EqualFold(value, "true")`.
+pub fn is_binding_requested(value: Option<&str>) -> bool {
+    value.is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
 pub const IDENTITY_BINDING_FIC_NAME: &str = "aks-identity-binding";
 pub const IDENTITY_BINDING_AUDIENCE: &str = "api://AKSIdentityBinding";
 pub const IDENTITY_BINDING_API_GROUP: &str = "cid.wi.aks.azure.com";

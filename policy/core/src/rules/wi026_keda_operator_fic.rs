@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::{Context, Finding, Rule, Severity};
-use crate::objects::{FederatedCredential, IdentityIndex, Object, at, group_of, object_annotation};
+use crate::objects::{FederatedCredential, IdentityIndex, Object, at};
 use crate::wellknown::CLIENT_ID_ANNOTATION;
 
 pub const RULE: Rule = Rule {
@@ -72,7 +72,7 @@ const POD_IDENTITIES: [&str; 2] = ["/spec/podIdentity", "/spec/azureKeyVault/pod
 /// with the client ID it names (`identityId`) and the pointer to report at.
 fn azure_workload_identities(object: &Object) -> Vec<(Option<&str>, String)> {
     if !matches!(object.kind.as_str(), "TriggerAuthentication" | "ClusterTriggerAuthentication")
-        || group_of(at(&object.doc.value, "/apiVersion").and_then(Value::as_str).unwrap_or("")) != KEDA_GROUP
+        || object.group() != KEDA_GROUP
     {
         return Vec::new();
     }
@@ -116,11 +116,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     let subject = operator_subject(cx);
     let matching: Vec<&FederatedCredential> = cx.inventory.federated_credentials().map(|(_, _, f)| f).filter(|f| f.subject.as_deref() == Some(subject.as_str())).collect();
     // Without `identityId`, KEDA uses the client ID on its own ServiceAccount.
-    let operator_client_id = cx
-        .inventory
-        .service_account(namespace, KEDA_OPERATOR)
-        .and_then(|(_, sa)| object_annotation(sa, CLIENT_ID_ANNOTATION))
-        .and_then(Value::as_str);
+    let operator_client_id = cx.inventory.client_id_of(namespace, KEDA_OPERATOR);
     let identities = IdentityIndex::new(&cx.inventory);
     for (index, identity_id, pointer) in triggers {
         let client_id = identity_id.or(operator_client_id);

@@ -48,7 +48,7 @@ or run webhook v1.5.0 or later on Kubernetes 1.32 or later.
 /// True for a Job or CronJob's template, or a Pod a Job owns.
 fn runs_to_completion(pod: &PodView) -> bool {
     let object = pod.object;
-    let group = group_of(object.doc.value.get("apiVersion").and_then(Value::as_str).unwrap_or(""));
+    let group = object.group();
     if group == "batch" && matches!(object.kind.as_str(), "Job" | "CronJob") {
         return true;
     }

@@ -1,11 +1,10 @@
 use std::collections::HashMap;
 
-use serde_json::Value;
 
 use super::{Context, Finding, Rule, Severity};
-use crate::objects::{FederatedCredential, IdentityIndex, PodView, object_annotation};
+use crate::objects::{FederatedCredential, IdentityIndex, PodView};
 use crate::rbac::Rbac;
-use crate::wellknown::{CLIENT_ID_ANNOTATION, IDENTITY_BINDING_API_GROUP, IDENTITY_BINDING_VERB, USE_IDENTITY_BINDING_ANNOTATION, is_guid};
+use crate::wellknown::{IDENTITY_BINDING_API_GROUP, IDENTITY_BINDING_VERB, USE_IDENTITY_BINDING_ANNOTATION, is_guid};
 
 pub const RULE: Rule = Rule {
     code: "WI030",
@@ -55,12 +54,7 @@ identity whose client ID annotates `backend-sa`.
 fn check_identity_binding(cx: &Context, rbac: Option<&Rbac>, pod: &PodView, out: &mut Vec<Finding>) {
     let Some(rbac) = rbac else { return };
     let (ns, sa_name) = (pod.object.namespace.as_str(), pod.service_account());
-    let client_id = cx
-        .inventory
-        .service_account(ns, sa_name)
-        .and_then(|(_, sa)| object_annotation(sa, CLIENT_ID_ANNOTATION))
-        .and_then(Value::as_str)
-        .filter(|id| is_guid(id));
+    let client_id = cx.inventory.client_id_of(ns, sa_name).filter(|id| is_guid(id));
     // Without a client ID there is no resource to grant (WI003 and WI005
     // say so).
     let Some(client_id) = client_id else { return };
@@ -147,12 +141,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         }
         // With identities known, the credential must sit on the identity
         // whose client ID the ServiceAccount carries.
-        let client_id = cx
-            .inventory
-            .service_account(ns, sa_name)
-            .and_then(|(_, sa)| object_annotation(sa, CLIENT_ID_ANNOTATION))
-            .and_then(Value::as_str);
-        let Some(client_id) = client_id else { continue };
+        let Some(client_id) = cx.inventory.client_id_of(ns, sa_name) else { continue };
         let Some(names) = identities.names_with_client_id(client_id) else {
             continue;
         };
