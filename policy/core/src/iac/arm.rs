@@ -3,8 +3,6 @@
 //! nested under the identity) and AKS clusters, with parameters' defaults,
 //! variables and `copy` loops resolved where the template makes them known.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value};
 
 use super::{Attribute, Expansion, FieldNames, Language, Meaning, Resolved, Resource};
@@ -327,34 +325,8 @@ impl Template<'_> {
                 Some(e) => self.eval(&e, copy_index, depth + 1),
                 None => Resolved::Unknown(format!("the expression {s} is not read by this reader")),
             },
-            Value::Array(items) => {
-                let mut out = Vec::new();
-                let mut literal = true;
-                for item in items {
-                    match self.eval_value(item, copy_index, depth + 1) {
-                        Resolved::Known { value, literal: l } => {
-                            literal &= l;
-                            out.push(value);
-                        }
-                        other => return other,
-                    }
-                }
-                Resolved::Known { value: Value::Array(out), literal }
-            }
-            Value::Object(map) => {
-                let mut out = Map::new();
-                let mut literal = true;
-                for (k, item) in map {
-                    match self.eval_value(item, copy_index, depth + 1) {
-                        Resolved::Known { value, literal: l } => {
-                            literal &= l;
-                            out.insert(k.clone(), value);
-                        }
-                        other => return other,
-                    }
-                }
-                Resolved::Known { value: Value::Object(out), literal }
-            }
+            Value::Array(items) => Resolved::collect(items.iter().map(|item| (None, self.eval_value(item, copy_index, depth + 1))), false),
+            Value::Object(map) => Resolved::collect(map.iter().map(|(k, item)| (Some(k.clone()), self.eval_value(item, copy_index, depth + 1))), true),
             other => Resolved::known(other.clone()),
         }
     }
@@ -363,10 +335,6 @@ impl Template<'_> {
         if depth > MAX_EVALUATION_DEPTH {
             return Resolved::Unknown("expressions nest too deeply to follow".into());
         }
-        let not_literal = |r: Resolved| match r {
-            Resolved::Known { value, .. } => Resolved::Known { value, literal: false },
-            other => other,
-        };
         match e {
             Expr::String(s) => Resolved::known(Value::String(s.clone())),
             Expr::Number(n) => Resolved::known(Value::from(*n)),
@@ -401,14 +369,14 @@ impl Template<'_> {
                             return Resolved::Known { value: passed.clone(), literal: false };
                         }
                         match self.parameters.and_then(|p| p.get(&name)).and_then(|p| p.get("defaultValue")) {
-                            Some(default) => not_literal(self.eval_value(default, copy_index, depth + 1)),
+                            Some(default) => self.eval_value(default, copy_index, depth + 1).not_literal(),
                             None => Resolved::Unknown(format!("parameter {name} has no defaultValue")),
                         }
                     }
                     "variables" => {
                         let Some(name) = string_arg(0) else { return Resolved::Unknown("variables() of an unknown name".into()) };
                         match self.variables.and_then(|v| v.get(&name)) {
-                            Some(value) => not_literal(self.eval_value(value, copy_index, depth + 1)),
+                            Some(value) => self.eval_value(value, copy_index, depth + 1).not_literal(),
                             None => Resolved::Unknown(format!("variable {name} is not declared")),
                         }
                     }
@@ -684,9 +652,6 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// The declarations of all ARM objects, for WI033.
-#[allow(dead_code)]
-pub(crate) type Declarations = BTreeMap<String, Vec<String>>;
 
 #[cfg(test)]
 mod tests {

@@ -49,6 +49,30 @@ impl Resolved {
             _ => None,
         }
     }
+    /// The same value, as reached through a variable, local or parameter.
+    pub(crate) fn not_literal(self) -> Resolved {
+        match self {
+            Resolved::Known { value, .. } => Resolved::Known { value, literal: false },
+            other => other,
+        }
+    }
+    /// A list (keys `None`) or object of resolved members; the first member
+    /// that is not known decides for the whole.
+    pub(crate) fn collect(members: impl Iterator<Item = (Option<String>, Resolved)>, object: bool) -> Resolved {
+        let mut literal = true;
+        let (mut map, mut items) = (serde_json::Map::new(), Vec::new());
+        for (key, member) in members {
+            let Resolved::Known { value, literal: l } = member else { return member };
+            literal &= l;
+            match key {
+                Some(k) => {
+                    map.insert(k, value);
+                }
+                None => items.push(value),
+            }
+        }
+        Resolved::Known { value: if object { Value::Object(map) } else { Value::Array(items) }, literal }
+    }
 }
 
 /// How many instances one resource declaration creates, and whether the

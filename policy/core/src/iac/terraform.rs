@@ -8,7 +8,7 @@ use hcl_edit::Span;
 use hcl_edit::expr::{Expression, ObjectKey, TraversalOperator};
 use hcl_edit::structure::{Block, BlockLabel, Body, Structure};
 use hcl_edit::template::Element;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{Attribute, Expansion, FieldNames, Language, LineIndex, Meaning, Resolved, Resource, identity_key};
 use crate::objects::Object;
@@ -172,7 +172,7 @@ impl Evaluator<'_, '_> {
                 value.map_or_else(|| Resolved::Unknown("a number this reader cannot represent".into()), Resolved::known)
             }
             Expression::String(s) => Resolved::known(Value::String(s.value().clone())),
-            Expression::Array(items) => self.collect(items.iter().map(|e| (None, e)), depth, false),
+            Expression::Array(items) => Resolved::collect(items.iter().map(|e| (None, self.eval(e, depth + 1))), false),
             Expression::Object(object) => {
                 let mut entries = Vec::new();
                 for (key, value) in object.iter() {
@@ -183,9 +183,9 @@ impl Evaluator<'_, '_> {
                             _ => return Resolved::Unknown("an object key that is not a known string".into()),
                         },
                     };
-                    entries.push((Some(key), value.expr()));
+                    entries.push((Some(key), self.eval(value.expr(), depth + 1)));
                 }
-                self.collect(entries.into_iter(), depth, true)
+                Resolved::collect(entries.into_iter(), true)
             }
             Expression::StringTemplate(t) => self.template(t.iter(), depth),
             Expression::HeredocTemplate(h) => self.template(h.template.iter(), depth),
@@ -212,29 +212,6 @@ impl Evaluator<'_, '_> {
             Expression::UnaryOp(_) | Expression::BinaryOp(_) => Resolved::Unknown("an operator expression is not evaluated by this reader".into()),
             Expression::ForExpr(_) => Resolved::Unknown("a `for` expression is not evaluated by this reader".into()),
         }
-    }
-
-    /// An array (keys `None`) or object of evaluated members; the first
-    /// member that is not known decides for the whole.
-    fn collect<'e>(&self, members: impl Iterator<Item = (Option<String>, &'e Expression)>, depth: usize, object: bool) -> Resolved {
-        let mut literal = true;
-        let (mut map, mut items) = (Map::new(), Vec::new());
-        for (key, expr) in members {
-            match self.eval(expr, depth + 1) {
-                Resolved::Known { value, literal: l } => {
-                    literal &= l;
-                    match key {
-                        Some(k) => {
-                            map.insert(k, value);
-                        }
-                        None => items.push(value),
-                    }
-                }
-                other => return other,
-            }
-        }
-        let value = if object { Value::Object(map) } else { Value::Array(items) };
-        Resolved::Known { value, literal }
     }
 
     fn template<'e>(&self, elements: impl Iterator<Item = &'e Element>, depth: usize) -> Resolved {
@@ -272,7 +249,7 @@ impl Evaluator<'_, '_> {
             "var" => {
                 let Some(name) = attr(0) else { return Resolved::Unknown("`var` without a name".into()) };
                 match self.scope.variables.get(name) {
-                    Some(Some(default)) => self.apply(not_literal(self.eval(default, depth + 1)), &operators[1..], depth),
+                    Some(Some(default)) => self.apply(self.eval(default, depth + 1).not_literal(), &operators[1..], depth),
                     Some(None) => Resolved::Unknown(format!("var.{name} has no default")),
                     None => Resolved::Unknown(format!("var.{name} is not declared in this file")),
                 }
@@ -280,7 +257,7 @@ impl Evaluator<'_, '_> {
             "local" => {
                 let Some(name) = attr(0) else { return Resolved::Unknown("`local` without a name".into()) };
                 match self.scope.locals.get(name) {
-                    Some(expr) => self.apply(not_literal(self.eval(expr, depth + 1)), &operators[1..], depth),
+                    Some(expr) => self.apply(self.eval(expr, depth + 1).not_literal(), &operators[1..], depth),
                     None => Resolved::Unknown(format!("local.{name} is not declared in this file")),
                 }
             }
@@ -319,13 +296,6 @@ impl Evaluator<'_, '_> {
             }
         }
         Resolved::Known { value, literal }
-    }
-}
-
-fn not_literal(r: Resolved) -> Resolved {
-    match r {
-        Resolved::Known { value, .. } => Resolved::Known { value, literal: false },
-        other => other,
     }
 }
 
