@@ -6,11 +6,15 @@ use serde_json::Value;
 use wi_core::admission::{ServiceAccountLookup, Settings};
 use wi_core::{LintOptions, MutateOptions, SourceFile};
 
-/// Any bytes as a manifest file: lint and mutate never panic, every
+/// Any bytes as a manifest file: the quick YAML reader reads what granit
+/// reads wherever it reads at all; lint and mutate never panic, every
 /// finding's line exists in the file, and mutating the mutated objects
 /// again changes nothing.
 pub fn read_manifests(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
+    if let Err(difference) = wi_core::source::check_quick_reader(text) {
+        panic!("the quick YAML reader and granit disagree: {difference}");
+    }
     let file = SourceFile { name: "fuzz.yaml".into(), content: text.to_string() };
     // YAML ends a line at LF, CRLF or a lone CR (as editors do); JSON
     // counts LF only, which is never more.

@@ -253,7 +253,7 @@ fn core_tag(tag: &Tag) -> Option<&str> {
 }
 
 /// A scalar value as kubectl reads it.
-fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
+pub(super) fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
     let plain = style == ScalarStyle::Plain;
     let Some(tag) = tag else {
         if !plain {
@@ -299,7 +299,7 @@ fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Val
 /// by their text as Go prints it (integers in decimal, booleans as words,
 /// floats with `%g` at 32-bit precision); null keys and integers above
 /// int64 are refused, as sigs.k8s.io/yaml refuses them.
-fn key_text(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<String, String> {
+pub(super) fn key_text(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<String, String> {
     let value = scalar_value(text, style, tag).map_err(|_| refuse_key(text))?;
     match value {
         Value::String(s) => Ok(s),
