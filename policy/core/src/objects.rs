@@ -25,7 +25,7 @@ pub struct Object {
 impl Object {
     /// The API group of its `apiVersion` (`""` for the core group).
     pub fn group(&self) -> &str {
-        group_of(self.doc.value.get("apiVersion").and_then(Value::as_str).unwrap_or(""))
+        group_of(self.doc.value.field("apiVersion").and_then(Value::as_str).unwrap_or(""))
     }
 
     /// ` (file:line)` for messages that point at another object; empty for
@@ -135,9 +135,9 @@ pub struct Identity {
 
 /// Resolves a pod's or template's ServiceAccount name: unset means `default`.
 pub fn service_account_name(pod_spec: &Value) -> &str {
-    match pod_spec.get("serviceAccountName").and_then(Value::as_str) {
+    match pod_spec.field("serviceAccountName").and_then(Value::as_str) {
         Some(name) if !name.is_empty() => name,
-        _ => match pod_spec.get("serviceAccount").and_then(Value::as_str) {
+        _ => match pod_spec.field("serviceAccount").and_then(Value::as_str) {
             Some(name) if !name.is_empty() => name,
             _ => DEFAULT_SERVICE_ACCOUNT,
         },
@@ -158,10 +158,35 @@ pub(crate) fn at<'a>(v: &'a Value, pointer: &str) -> Option<&'a Value> {
         return None;
     }
     pointer.split('/').skip(1).try_fold(v, |v, segment| match v {
-        Value::Object(map) => map.get(segment),
+        Value::Object(map) => map.field(segment),
         Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
         _ => None,
     })
+}
+
+/// `value[key]` for the mappings of a manifest: a scan of the handful of
+/// keys they hold costs less than hashing the key (SipHash, in
+/// serde_json's map), most of all in WebAssembly; large maps are hashed.
+pub trait Field {
+    fn field(&self, key: &str) -> Option<&Value>;
+}
+
+/// Up to this many keys, a scan.
+const SCANNED_KEYS: usize = 12;
+
+impl Field for serde_json::Map<String, Value> {
+    fn field(&self, key: &str) -> Option<&Value> {
+        if self.len() <= SCANNED_KEYS { self.iter().find_map(|(k, v)| (k == key).then_some(v)) } else { self.get(key) }
+    }
+}
+
+impl Field for Value {
+    fn field(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Object(map) => map.field(key),
+            _ => None,
+        }
+    }
 }
 
 /// The group of an `apiVersion` (`apps/v1` -> `apps`, `v1` -> ``).
@@ -238,12 +263,12 @@ fn classify(file: &str, doc: Document, default_namespace: &str) -> Result<Object
     let Value::Object(map) = &doc.value else {
         return Err(error("", format!("document is {}, not an object", describe(&doc.value))));
     };
-    let kind = match map.get("kind") {
+    let kind = match map.field("kind") {
         Some(Value::String(k)) if !k.is_empty() => k.clone(),
         Some(other) => return Err(error("/kind", format!("field `kind` is {}, not a kind name", describe(other)))),
         None => {
             // Azure CLI output carries `type` instead of `kind`.
-            if let Some(t) = map.get("type").and_then(Value::as_str) {
+            if let Some(t) = map.field("type").and_then(Value::as_str) {
                 let t = t.to_ascii_lowercase();
                 if t == AZ_IDENTITY_TYPE || t == AZ_FIC_TYPE || t == AZ_CLUSTER_TYPE {
                     return Ok(classify_azure(file, doc, &t));
@@ -252,7 +277,7 @@ fn classify(file: &str, doc: Document, default_namespace: &str) -> Result<Object
             return Err(error("", "object has no `kind` field".to_string()));
         }
     };
-    let meta = map.get("metadata");
+    let meta = map.field("metadata");
     if let Some(meta) = meta {
         if !meta.is_object() {
             return Err(error("/metadata", format!("field `metadata` is {}, not an object", describe(meta))));
@@ -261,13 +286,13 @@ fn classify(file: &str, doc: Document, default_namespace: &str) -> Result<Object
     // A name or namespace that is not a string would silently become the
     // default namespace (or no name) in every rule: the API server refuses it.
     // (Pointers are built only for the error: this runs for every object.)
-    let meta_field = |field: &str| meta.and_then(|m| m.get(field));
+    let meta_field = |field: &str| meta.and_then(|m| m.field(field));
     for field in ["name", "generateName", "namespace"] {
         if let Some(v) = meta_field(field).filter(|v| !v.is_string() && !v.is_null()) {
             return Err(error(&format!("/metadata/{field}"), format!("field `metadata.{field}` is {}, not a string", describe(v))));
         }
     }
-    let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
+    let api_version = map.field("apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
     let group = group_of(&api_version);
     let name = meta_field("name")
         .and_then(Value::as_str)
@@ -306,23 +331,23 @@ fn classify(file: &str, doc: Document, default_namespace: &str) -> Result<Object
         let dotted = |pointer: &str| pointer.trim_start_matches('/').replace('/', ".");
         let root = if template.is_empty() { Some(&doc.value) } else { at(&doc.value, template) };
         for field in ["metadata", "spec"] {
-            if let Some(v) = root.and_then(|r| r.get(field)) {
+            if let Some(v) = root.and_then(|r| r.field(field)) {
                 if !v.is_object() {
                     let pointer = format!("{template}/{field}");
                     return Err(error(&pointer, format!("field `{}` is {}, not an object", dotted(&pointer), describe(v))));
                 }
             }
         }
-        let spec = root.and_then(|r| r.get("spec"));
+        let spec = root.and_then(|r| r.field("spec"));
         for field in ["serviceAccountName", "serviceAccount"] {
-            if let Some(v) = spec.and_then(|s| s.get(field)).filter(|v| !v.is_string() && !v.is_null()) {
+            if let Some(v) = spec.and_then(|s| s.field(field)).filter(|v| !v.is_string() && !v.is_null()) {
                 let pointer = format!("{template}/spec/{field}");
                 return Err(error(&pointer, format!("field `{}` is {}, not a string", dotted(&pointer), describe(v))));
             }
         }
         for field in ["initContainers", "containers"] {
             let pointer = || format!("{template}/spec/{field}");
-            match spec.and_then(|s| s.get(field)) {
+            match spec.and_then(|s| s.field(field)) {
                 None | Some(Value::Null) => {}
                 Some(Value::Array(items)) => {
                     if let Some((i, item)) = items.iter().enumerate().find(|(_, c)| !c.is_object()) {
@@ -447,10 +472,10 @@ static NULL: Value = Value::Null;
 
 impl<'a> PodView<'a> {
     pub fn label(&self, key: &str) -> Option<&'a Value> {
-        self.metadata.get("labels").and_then(|l| l.get(key))
+        self.metadata.field("labels").and_then(|l| l.field(key))
     }
     pub fn annotation(&self, key: &str) -> Option<&'a Value> {
-        self.metadata.get("annotations").and_then(|a| a.get(key))
+        self.metadata.field("annotations").and_then(|a| a.field(key))
     }
     pub fn annotation_str(&self, key: &str) -> Option<&'a str> {
         self.annotation(key).and_then(Value::as_str)
@@ -474,30 +499,40 @@ impl<'a> PodView<'a> {
     pub fn spec_pointer(&self, rest: &str) -> String {
         format!("{}/spec{rest}", self.template)
     }
-    /// Init containers then containers, with the pointer of each: the ones the
+    /// Init containers then containers, with where each is: the ones the
     /// webhook mutates.
-    pub fn containers(&self) -> impl Iterator<Item = (String, &'a Value)> + '_ {
+    pub fn containers(&self) -> impl Iterator<Item = (ContainerAt, &'a Value)> + '_ {
+        let template = self.template;
         ["initContainers", "containers"].into_iter().flat_map(move |field| {
-            self.spec
-                .get(field)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-                .map(move |(i, c)| (self.spec_pointer(&format!("/{field}/{i}")), c))
+            self.spec.field(field).and_then(Value::as_array).into_iter().flatten().enumerate().map(move |(index, c)| (ContainerAt { template, field, index }, c))
         })
     }
     /// The containers the webhook injects into: all but those named in
     /// `skip-containers`.
-    pub fn injected_containers(&self) -> impl Iterator<Item = (String, &'a Value)> + '_ {
+    pub fn injected_containers(&self) -> impl Iterator<Item = (ContainerAt, &'a Value)> + '_ {
         let skipped = self.annotation_str(SKIP_CONTAINERS_ANNOTATION).map(skipped_containers).unwrap_or_default();
         self.containers().filter(move |(_, c)| {
-            let name = c.get("name").and_then(Value::as_str).unwrap_or("");
+            let name = c.field("name").and_then(Value::as_str).unwrap_or("");
             !skipped.contains(&name)
         })
     }
     pub fn host_network(&self) -> bool {
-        self.spec.get("hostNetwork").and_then(Value::as_bool) == Some(true)
+        self.spec.field("hostNetwork").and_then(Value::as_bool) == Some(true)
+    }
+}
+
+/// Where a container is in its object; printed (`{}`) as its JSON pointer,
+/// which is only built when a finding needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct ContainerAt {
+    template: &'static str,
+    field: &'static str,
+    index: usize,
+}
+
+impl std::fmt::Display for ContainerAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/spec/{}/{}", self.template, self.field, self.index)
     }
 }
 
@@ -541,8 +576,8 @@ impl<'a> Inventory<'a> {
                         object,
                         index,
                         template,
-                        metadata: root.get("metadata").unwrap_or(&NULL),
-                        spec: root.get("spec").unwrap_or(&NULL),
+                        metadata: root.field("metadata").unwrap_or(&NULL),
+                        spec: root.field("spec").unwrap_or(&NULL),
                     })
                 }
                 _ => None,
@@ -611,8 +646,8 @@ impl<'a> Inventory<'a> {
 /// The kind and name of the controller that owns an object, if any.
 fn controller(object: &Object) -> Option<(&str, &str)> {
     let owners = at(&object.doc.value, "/metadata/ownerReferences")?.as_array()?;
-    let owner = owners.iter().find(|o| o.get("controller").and_then(Value::as_bool) == Some(true))?;
-    Some((owner.get("kind")?.as_str()?, owner.get("name")?.as_str()?))
+    let owner = owners.iter().find(|o| o.field("controller").and_then(Value::as_bool) == Some(true))?;
+    Some((owner.field("kind")?.as_str()?, owner.field("name")?.as_str()?))
 }
 
 /// An object's controller: the `ownerReferences` entry with `controller: true`.
@@ -701,14 +736,14 @@ impl<'a> IdentityIndex<'a> {
 
 /// Annotation of a ServiceAccount object as a string, if present.
 pub fn object_annotation<'a>(o: &'a Object, key: &str) -> Option<&'a Value> {
-    object_annotations(o)?.get(key)
+    object_annotations(o)?.field(key)
 }
 
 /// An object's annotations, for reading several.
 pub fn object_annotations(o: &Object) -> Option<&serde_json::Map<String, Value>> {
-    o.doc.value.get("metadata")?.get("annotations")?.as_object()
+    o.doc.value.field("metadata")?.field("annotations")?.as_object()
 }
 
 pub fn object_label<'a>(o: &'a Object, key: &str) -> Option<&'a Value> {
-    o.doc.value.get("metadata")?.get("labels")?.get(key)
+    o.doc.value.field("metadata")?.field("labels")?.field(key)
 }

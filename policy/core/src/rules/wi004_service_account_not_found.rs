@@ -1,3 +1,4 @@
+use crate::objects::Field;
 use super::{Context, Finding, Rule, Severity};
 
 pub const RULE: Rule = Rule {
@@ -32,7 +33,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     for pod in cx.inventory.pods().filter(|p| p.opted_in()) {
         let sa_name = pod.service_account();
         if cx.inventory.service_account(&pod.object.namespace, sa_name).is_none() {
-            let unset = if pod.spec.get("serviceAccountName").is_none() && pod.spec.get("serviceAccount").is_none() {
+            let unset = if pod.spec.field("serviceAccountName").is_none() && pod.spec.field("serviceAccount").is_none() {
                 " (serviceAccountName is unset, so the pod runs as `default`)"
             } else {
                 ""

@@ -1,3 +1,4 @@
+use crate::objects::Field;
 use serde_json::Value;
 
 use super::{Context, Finding, Rule, Severity};
@@ -36,7 +37,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         let Some(value) = pod.annotation_str(SKIP_CONTAINERS_ANNOTATION) else { continue };
         let names: Vec<&str> = pod
             .containers()
-            .filter_map(|(_, c)| c.get("name").and_then(Value::as_str))
+            .filter_map(|(_, c)| c.field("name").and_then(Value::as_str))
             .collect();
         for skipped in skipped_containers(value).into_iter().filter(|s| !s.is_empty()) {
             if !names.contains(&skipped) {

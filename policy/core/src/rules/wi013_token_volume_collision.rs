@@ -1,3 +1,4 @@
+use crate::objects::Field;
 use serde_json::Value;
 
 use super::{Context, Finding, Rule, Severity};
@@ -42,9 +43,9 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             Layout::Classic => name == CLASSIC_VOLUME,
             Layout::V1_6 => name.starts_with(V1_6_VOLUME_PREFIX),
         };
-        let volumes = pod.spec.get("volumes").and_then(Value::as_array);
+        let volumes = pod.spec.field("volumes").and_then(Value::as_array);
         for (i, volume) in volumes.into_iter().flatten().enumerate() {
-            let Some(name) = volume.get("name").and_then(Value::as_str) else { continue };
+            let Some(name) = volume.field("name").and_then(Value::as_str) else { continue };
             if reserved(name) && !is_token_volume(volume, layout) {
                 out.push(Finding::new(
                     &RULE,
@@ -56,8 +57,8 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             }
         }
         for (container_pointer, container) in pod.injected_containers() {
-            let cname = container.get("name").and_then(Value::as_str).unwrap_or("");
-            let mounts = container.get("volumeMounts").and_then(Value::as_array);
+            let cname = container.field("name").and_then(Value::as_str).unwrap_or("");
+            let mounts = container.field("volumeMounts").and_then(Value::as_array);
             // Two token volumes at the token path: what a v1.6.0 webhook
             // leaves when it is invoked again after another webhook named the
             // pod. The API server refuses duplicate mount paths.
@@ -66,8 +67,8 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 .flatten()
                 .enumerate()
                 .filter(|(_, m)| {
-                    let name = m.get("name").and_then(Value::as_str).unwrap_or("");
-                    let path = m.get("mountPath").and_then(Value::as_str).unwrap_or("");
+                    let name = m.field("name").and_then(Value::as_str).unwrap_or("");
+                    let path = m.field("mountPath").and_then(Value::as_str).unwrap_or("");
                     reserved(name) && path.trim_end_matches('/') == mount_path
                 })
                 .map(|(i, _)| i)
@@ -82,8 +83,8 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 ));
             }
             for (i, mount) in mounts.into_iter().flatten().enumerate() {
-                let name = mount.get("name").and_then(Value::as_str).unwrap_or("");
-                let path = mount.get("mountPath").and_then(Value::as_str).unwrap_or("");
+                let name = mount.field("name").and_then(Value::as_str).unwrap_or("");
+                let path = mount.field("mountPath").and_then(Value::as_str).unwrap_or("");
                 let normalized = path.trim_end_matches('/');
                 let under = normalized == mount_path || normalized.starts_with(&format!("{mount_path}/"));
                 let pointer = format!("{container_pointer}/volumeMounts/{i}");

@@ -1,3 +1,4 @@
+use crate::objects::Field;
 use super::{Context, Finding, Rule, Severity};
 use crate::source::escape_pointer_segment;
 use crate::wellknown::USE_LABEL;
@@ -62,7 +63,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
             continue;
         }
         for meta in outer_metadata(pod.template) {
-            let labels = pod.object.doc.value.pointer(&format!("{meta}/labels"));
+            let labels = crate::objects::at(&pod.object.doc.value, meta).and_then(|m| m.field("labels"));
             if labels.and_then(|l| l.get(USE_LABEL)).is_none() {
                 continue;
             }

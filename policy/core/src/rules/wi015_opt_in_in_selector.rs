@@ -1,3 +1,4 @@
+use crate::objects::Field;
 use super::{Context, Finding, Rule, Severity};
 use crate::source::escape_pointer_segment;
 use crate::wellknown::USE_LABEL;
@@ -64,12 +65,12 @@ fn selector_of(kind: &str, template: &str) -> Option<&'static str> {
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     for pod in cx.inventory.pods() {
         let Some(at) = selector_of(&pod.object.kind, pod.template) else { continue };
-        let Some(selector) = pod.object.doc.value.pointer(at) else { continue };
-        let in_labels = selector.get("matchLabels").and_then(|l| l.get(USE_LABEL)).is_some();
+        let Some(selector) = crate::objects::at(&pod.object.doc.value, at) else { continue };
+        let in_labels = selector.field("matchLabels").and_then(|l| l.get(USE_LABEL)).is_some();
         let in_expressions = selector
-            .get("matchExpressions")
+            .field("matchExpressions")
             .and_then(Value::as_array)
-            .and_then(|list| list.iter().position(|e| e.get("key").and_then(Value::as_str) == Some(USE_LABEL)));
+            .and_then(|list| list.iter().position(|e| e.field("key").and_then(Value::as_str) == Some(USE_LABEL)));
         let pointer = if in_labels {
             format!("{at}/matchLabels/{}", escape_pointer_segment(USE_LABEL))
         } else if let Some(i) = in_expressions {

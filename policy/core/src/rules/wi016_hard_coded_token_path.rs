@@ -1,3 +1,4 @@
+use crate::objects::Field;
 use super::{Context, Finding, Rule, Severity};
 use crate::wellknown::*;
 use serde_json::Value;
@@ -70,12 +71,18 @@ fn layout_of(text: &str) -> Option<Layout> {
 /// A pod the webhook already mutated: it holds the webhook's token volume,
 /// so its `AZURE_FEDERATED_TOKEN_FILE` is the webhook's own.
 fn mutated(spec: &Value) -> bool {
-    spec.get("volumes")
+    spec.field("volumes")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|v| v.get("name").and_then(Value::as_str))
+        .filter_map(|v| v.field("name").and_then(Value::as_str))
         .any(|name| name == CLASSIC_VOLUME || name.starts_with(V1_6_VOLUME_PREFIX))
+}
+
+/// Where a path was written: an argv element or an env value.
+enum Place {
+    Argv(super::wi017_az_login_identity::ArgvAt),
+    Env(usize),
 }
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
@@ -83,19 +90,25 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     for pod in cx.inventory.pods().filter(|p| p.opted_in()) {
         let injected_already = mutated(pod.spec);
         for (pointer, container) in pod.injected_containers() {
-            let name = container.get("name").and_then(Value::as_str).unwrap_or("");
-            let mut places: Vec<(String, String)> = super::wi017_az_login_identity::command_lines(&pointer, container).into_iter().flatten().collect();
-            for (i, var) in container.get("env").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            let name = container.field("name").and_then(Value::as_str).unwrap_or("");
+            // Pointers are only printed for a finding.
+            let lines = super::wi017_az_login_identity::command_lines(pointer, container);
+            let mut places: Vec<(Place, &str)> = lines.iter().flatten().map(|(at, text)| (Place::Argv(*at), *text)).collect();
+            for (i, var) in container.field("env").and_then(Value::as_array).into_iter().flatten().enumerate() {
                 // The webhook's own variable holds the path by design.
-                if injected_already && var.get("name").and_then(Value::as_str) == Some(ENV_TOKEN_FILE) {
+                if injected_already && var.field("name").and_then(Value::as_str) == Some(ENV_TOKEN_FILE) {
                     continue;
                 }
-                if let Some(text) = var.get("value").and_then(Value::as_str) {
-                    places.push((format!("{pointer}/env/{i}/value"), text.to_string()));
+                if let Some(text) = var.field("value").and_then(Value::as_str) {
+                    places.push((Place::Env(i), text));
                 }
             }
             for (place, text) in places {
-                let Some(written) = layout_of(&text) else { continue };
+                let Some(written) = layout_of(text) else { continue };
+                let place = match place {
+                    Place::Argv(at) => at.to_string(),
+                    Place::Env(i) => format!("{pointer}/env/{i}/value"),
+                };
                 let finding = Finding::new(
                     &RULE,
                     pod.index,

@@ -1,4 +1,5 @@
 use super::{Context, Finding, Rule, Severity};
+use crate::objects::{Field, ContainerAt, at};
 use serde_json::Value;
 
 pub const RULE: Rule = Rule {
@@ -157,44 +158,56 @@ fn identity_login(words: &[String]) -> Option<&'static str> {
 /// Every command line of a container: `command` and `args` (one argv),
 /// and the exec commands of its probes and lifecycle hooks, each with the
 /// pointer of the argv element it came from.
-pub(crate) fn command_lines(pointer: &str, container: &Value) -> Vec<Vec<(String, String)>> {
-    let argv = |path: &str, base: &str| -> Vec<(String, String)> {
-        container
-            .pointer(path)
+pub(crate) fn command_lines<'a>(container_at: ContainerAt, container: &'a Value) -> Vec<Vec<(ArgvAt, &'a str)>> {
+    let argv = |path: &'static str| -> Vec<(ArgvAt, &'a str)> {
+        at(container, path)
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
             .enumerate()
-            .filter_map(|(i, v)| Some((format!("{pointer}{base}/{i}"), v.as_str()?.to_string())))
+            .filter_map(|(index, v)| Some((ArgvAt { container: container_at, path, index }, v.as_str()?)))
             .collect()
     };
-    let mut lines = vec![[argv("/command", "/command"), argv("/args", "/args")].concat()];
-    for hook in ["/livenessProbe", "/readinessProbe", "/startupProbe", "/lifecycle/postStart", "/lifecycle/preStop"] {
-        let path = format!("{hook}/exec/command");
-        lines.push(argv(&path, &path));
+    let mut lines = vec![[argv("/command"), argv("/args")].concat()];
+    for path in ["/livenessProbe/exec/command", "/readinessProbe/exec/command", "/startupProbe/exec/command", "/lifecycle/postStart/exec/command", "/lifecycle/preStop/exec/command"] {
+        lines.push(argv(path));
     }
     lines.retain(|l| !l.is_empty());
     lines
 }
 
+/// One argv element of a container: printed as its JSON pointer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ArgvAt {
+    container: ContainerAt,
+    path: &'static str,
+    index: usize,
+}
+
+impl std::fmt::Display for ArgvAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}/{}", self.container, self.path, self.index)
+    }
+}
+
 /// The argv element of `line` where an identity login starts, if any.
-fn login_in(line: &[(String, String)]) -> Option<(&'static str, &str)> {
+fn login_in(line: &[(ArgvAt, &str)]) -> Option<(&'static str, ArgvAt)> {
     // Each element read as a shell script (`sh -c SCRIPT`), then all
     // together as one argv (`["az", "login", "-i"]`).
-    for (pointer, text) in line {
+    for (at, text) in line {
         if let Some(tool) = identity_login(&words(text)) {
-            return Some((tool, pointer));
+            return Some((tool, *at));
         }
     }
     let all: Vec<String> = line.iter().flat_map(|(_, t)| words(t)).collect();
-    identity_login(&all).map(|tool| (tool, line[0].0.as_str()))
+    identity_login(&all).map(|tool| (tool, line[0].0))
 }
 
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     for pod in cx.inventory.pods().filter(|p| p.opted_in()) {
         for (pointer, container) in pod.injected_containers() {
-            let name = container.get("name").and_then(Value::as_str).unwrap_or("");
-            for line in command_lines(&pointer, container) {
+            let name = container.field("name").and_then(Value::as_str).unwrap_or("");
+            for line in command_lines(pointer, container) {
                 let Some((tool, at)) = login_in(&line) else { continue };
                 let (what, fix) = match tool {
                     "az" => ("`az login --identity`", FIX_AZ),
@@ -203,7 +216,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
                 out.push(Finding::new(
                     &RULE,
                     pod.index,
-                    at,
+                    at.to_string(),
                     format!("container `{name}` runs {what}, which uses the node's managed identity (IMDS), not the pod's federated token"),
                     fix,
                 ));

@@ -1,3 +1,4 @@
+use crate::objects::Field;
 use super::{Context, Finding, Rule, Severity};
 use crate::wellknown::*;
 use serde_json::Value;
@@ -45,7 +46,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         // (`status: {}` is what `kubectl create --dry-run -o yaml` writes).
         // Finished pods are history, not a problem to fix.
         let value = &pod.object.doc.value;
-        let status = value.get("status").and_then(Value::as_object).filter(|s| !s.is_empty());
+        let status = value.field("status").and_then(Value::as_object).filter(|s| !s.is_empty());
         if status.is_none() && value.pointer("/metadata/uid").and_then(Value::as_str).is_none_or(str::is_empty) {
             continue;
         }
@@ -54,13 +55,13 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         }
         for (pointer, container) in pod.injected_containers() {
             let injected = container
-                .get("env")
+                .field("env")
                 .and_then(Value::as_array)
-                .is_some_and(|env| env.iter().any(|v| v.get("name").and_then(Value::as_str) == Some(ENV_TOKEN_FILE)));
+                .is_some_and(|env| env.iter().any(|v| v.field("name").and_then(Value::as_str) == Some(ENV_TOKEN_FILE)));
             if injected {
                 continue;
             }
-            let name = container.get("name").and_then(Value::as_str).unwrap_or("");
+            let name = container.field("name").and_then(Value::as_str).unwrap_or("");
             out.push(Finding::new(
                 &RULE,
                 pod.index,

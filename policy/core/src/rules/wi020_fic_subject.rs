@@ -61,7 +61,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         let problem = match &fic.subject {
             // ASO reads the subject from a ConfigMap (`subjectFromConfig`):
             // unknowable here.
-            None if object.doc.value.pointer("/spec/subjectFromConfig").is_some() => continue,
+            None if crate::objects::at(&object.doc.value, "/spec/subjectFromConfig").is_some() => continue,
             // Infrastructure code sets it from a value known only later.
             None if fic.unknown.subject => continue,
             None => "has no subject".to_string(),

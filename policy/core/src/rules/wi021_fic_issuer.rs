@@ -75,7 +75,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
     for (index, object, fic) in cx.inventory.federated_credentials().filter(|(_, _, f)| !f.is_identity_binding()) {
         let Some(issuer) = &fic.issuer else {
             // ASO may read the issuer from a ConfigMap; nothing to check here.
-            if object.doc.value.pointer("/spec/issuerFromConfig").is_none() && !fic.unknown.issuer {
+            if crate::objects::at(&object.doc.value, "/spec/issuerFromConfig").is_none() && !fic.unknown.issuer {
                 out.push(Finding::new(
                     &RULE,
                     index,

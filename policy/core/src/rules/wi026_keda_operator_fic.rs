@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::{Context, Finding, Rule, Severity};
-use crate::objects::{FederatedCredential, IdentityIndex, Object, at};
+use crate::objects::{Field, FederatedCredential, IdentityIndex, Object, at};
 use crate::wellknown::CLIENT_ID_ANNOTATION;
 
 pub const RULE: Rule = Rule {
@@ -80,10 +80,10 @@ fn azure_workload_identities(object: &Object) -> Vec<(Option<&str>, String)> {
         .iter()
         .filter_map(|base| {
             let pod_identity = at(&object.doc.value, base)?;
-            if pod_identity.get("provider").and_then(Value::as_str) != Some("azure-workload") {
+            if pod_identity.field("provider").and_then(Value::as_str) != Some("azure-workload") {
                 return None;
             }
-            Some(match pod_identity.get("identityId").and_then(Value::as_str).filter(|id| !id.is_empty()) {
+            Some(match pod_identity.field("identityId").and_then(Value::as_str).filter(|id| !id.is_empty()) {
                 Some(id) => (Some(id), format!("{base}/identityId")),
                 None => (None, format!("{base}/provider")),
             })

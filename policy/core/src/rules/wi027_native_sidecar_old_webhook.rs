@@ -1,3 +1,4 @@
+use crate::objects::Field;
 use serde_json::Value;
 
 use super::{Context, Finding, Rule, Severity};
@@ -40,9 +41,9 @@ make the sidecar an ordinary container.
 fn check(cx: &Context, out: &mut Vec<Finding>) {
     let Some(version) = cx.options.webhook_version.as_ref().filter(|v| v.before((1, 3, 0))) else { return };
     for pod in cx.inventory.pods().filter(|p| p.opted_in()) {
-        let init_containers = pod.spec.get("initContainers").and_then(Value::as_array).into_iter().flatten().enumerate();
-        for (i, container) in init_containers.filter(|(_, c)| c.get("restartPolicy").and_then(Value::as_str) == Some("Always")) {
-            let name = container.get("name").and_then(Value::as_str).unwrap_or("?");
+        let init_containers = pod.spec.field("initContainers").and_then(Value::as_array).into_iter().flatten().enumerate();
+        for (i, container) in init_containers.filter(|(_, c)| c.field("restartPolicy").and_then(Value::as_str) == Some("Always")) {
+            let name = container.field("name").and_then(Value::as_str).unwrap_or("?");
             out.push(Finding::new(
                 &RULE,
                 pod.index,

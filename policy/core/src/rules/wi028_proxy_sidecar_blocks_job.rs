@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::{Context, Finding, Rule, Severity};
-use crate::objects::{PodView, group_of};
+use crate::objects::{Field, PodView, group_of};
 use crate::wellknown::INJECT_PROXY_ANNOTATION;
 
 pub const RULE: Rule = Rule {
@@ -53,11 +53,11 @@ fn runs_to_completion(pod: &PodView) -> bool {
         return true;
     }
     pod.template.is_empty()
-        && pod.metadata.get("ownerReferences").and_then(Value::as_array).into_iter().flatten().any(|owner| {
+        && pod.metadata.field("ownerReferences").and_then(Value::as_array).into_iter().flatten().any(|owner| {
             // The Job tracks only the pods it controls.
-            owner.get("kind").and_then(Value::as_str) == Some("Job")
-                && owner.get("controller").and_then(Value::as_bool) == Some(true)
-                && owner.get("apiVersion").and_then(Value::as_str).is_some_and(|v| group_of(v) == "batch")
+            owner.field("kind").and_then(Value::as_str) == Some("Job")
+                && owner.field("controller").and_then(Value::as_bool) == Some(true)
+                && owner.field("apiVersion").and_then(Value::as_str).is_some_and(|v| group_of(v) == "batch")
         })
 }
 

@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::{Context, Finding, Rule, Severity};
 use crate::iac::{Expansion, IacCredential, Language};
-use crate::objects::FederatedCredential;
+use crate::objects::{Field, FederatedCredential};
 
 pub const RULE: Rule = Rule {
     code: "WI033",
@@ -126,7 +126,7 @@ impl Graph {
         for object in cx.inventory.objects {
             let doc = &object.doc.value;
             let (Some(scope), Some(declaration), Some(depends_on)) =
-                (doc.get("scope").and_then(|d| d.as_str()), doc.get("declaration").and_then(|d| d.as_str()), doc.get("dependsOn").and_then(|d| d.as_array()))
+                (doc.field("scope").and_then(|d| d.as_str()), doc.field("declaration").and_then(|d| d.as_str()), doc.field("dependsOn").and_then(|d| d.as_array()))
             else {
                 continue;
             };

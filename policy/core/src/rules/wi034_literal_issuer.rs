@@ -1,6 +1,6 @@
 use super::{Context, Finding, Rule, Severity};
 use crate::iac::{IssuerSource, Language};
-use crate::objects::Role;
+use crate::objects::{Field, Role};
 
 pub const RULE: Rule = Rule {
     code: "WI034",
@@ -40,7 +40,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         .objects
         .iter()
         .filter_map(|o| match &o.role {
-            Role::IacCluster(c) => Some((o.doc.value.get("address").and_then(|a| a.as_str()).unwrap_or(&o.name), o, c)),
+            Role::IacCluster(c) => Some((o.doc.value.field("address").and_then(|a| a.as_str()).unwrap_or(&o.name), o, c)),
             _ => None,
         })
         .collect();
@@ -53,7 +53,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         // module (Terraform) or template (ARM); the nearest one named.
         let nearest = clusters
             .iter()
-            .filter(|(_, o, c)| c.language == iac.language && o.doc.value.get("scope").and_then(|s| s.as_str()) == Some(iac.scope.as_str()))
+            .filter(|(_, o, c)| c.language == iac.language && o.doc.value.field("scope").and_then(|s| s.as_str()) == Some(iac.scope.as_str()))
             .min_by_key(|(_, o, _)| (o.file != object.file, o.file.as_str(), o.doc.line));
         let Some((name, _, cluster)) = nearest else { continue };
         let how = match iac.language {

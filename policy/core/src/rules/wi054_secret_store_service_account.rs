@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use super::{Context, Finding, Rule, Severity};
 use crate::consumers::{AZUREKV_POINTER, KeyVaultStore};
-use crate::objects::object_annotation;
+use crate::objects::{Field, object_annotation};
 use crate::wellknown::{CLIENT_ID_ANNOTATION, TENANT_ID_ANNOTATION};
 
 pub const RULE: Rule = Rule {
@@ -65,11 +65,11 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         let Some(reference) = store.field("/serviceAccountRef").filter(|r| r.is_object()) else {
             continue;
         };
-        let Some(sa_name) = reference.get("name").and_then(Value::as_str) else {
+        let Some(sa_name) = reference.field("name").and_then(Value::as_str) else {
             continue;
         };
         let ref_namespace = reference
-            .get("namespace")
+            .field("namespace")
             .and_then(Value::as_str)
             .filter(|n| !n.is_empty());
         let what = format!("{} `{}`", object.kind, object.name);

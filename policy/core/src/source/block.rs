@@ -26,19 +26,13 @@ use granit_parser::ScalarStyle;
 /// Reads every document of `text`, or `None` when the text uses YAML this
 /// reader leaves to granit.
 pub(super) fn parse(text: &str) -> Option<Vec<Document>> {
-    // ASCII only, no tabs or control characters, and `\r` only before `\n`:
-    // what is left has one meaning in every YAML version.
-    let bytes = text.as_bytes();
-    let plain_ascii = |b: u8| (0x20..0x7f).contains(&b) || b == b'\n';
-    if !bytes.iter().all(|&b| plain_ascii(b)) {
-        if bytes.iter().enumerate().any(|(i, &b)| !plain_ascii(b) && !(b == b'\r' && bytes.get(i + 1) == Some(&b'\n'))) {
-            return None;
-        }
-    }
     let mut reader = Reader::new(text);
     let mut docs = Vec::new();
     loop {
         reader.skip_blank();
+        if reader.unusual {
+            return None;
+        }
         let Some((indent, rest)) = reader.current() else { break };
         if indent == 0 && is_marker(rest) {
             let tail = rest[3..].trim_start_matches(' ');
@@ -61,7 +55,7 @@ pub(super) fn parse(text: &str) -> Option<Vec<Document>> {
         }
         docs.push(Document { line: lines.line, value, lines });
     }
-    Some(docs)
+    (!reader.unusual).then_some(docs)
 }
 
 /// `---` or `...` at the start of a line.
@@ -81,6 +75,10 @@ struct Reader<'a> {
     /// `None` past the end. Computed once per line: every level of the
     /// reader looks at it.
     content: Option<(usize, &'a str)>,
+    /// Set at a line holding a byte other than printable ASCII (a `\r`
+    /// before the line break aside): tabs, control characters and non-ASCII
+    /// text are left to granit. Checked by [`parse`] before it returns.
+    unusual: bool,
     /// Finished entries of the collections being read, one level each,
     /// reused so that a collection is built once at its final size.
     entries: Vec<Vec<(String, Value, LineTree)>>,
@@ -89,7 +87,7 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn new(text: &'a str) -> Self {
-        let mut reader = Reader { text, pos: 0, end: 0, line: 0, content: None, entries: Vec::new(), items: Vec::new() };
+        let mut reader = Reader { text, pos: 0, end: 0, line: 0, content: None, unusual: false, entries: Vec::new(), items: Vec::new() };
         reader.enter(0);
         reader
     }
@@ -104,7 +102,19 @@ impl<'a> Reader<'a> {
             self.content = None;
             return;
         }
-        let newline = bytes[pos..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |at| pos + at);
+        // One pass finds the line's end and anything unusual in it.
+        let mut newline = bytes.len();
+        for (at, &b) in bytes[pos..].iter().enumerate() {
+            if b == b'\n' {
+                newline = pos + at;
+                break;
+            }
+            // A `\r` not before the line break is a line break of its own
+            // in YAML.
+            if !(0x20..0x7f).contains(&b) && !(b == b'\r' && bytes.get(pos + at + 1) == Some(&b'\n')) {
+                self.unusual = true;
+            }
+        }
         self.end = if newline > pos && bytes[newline - 1] == b'\r' { newline - 1 } else { newline };
         let line = &self.text[pos..self.end];
         let content = line.trim_start_matches(' ');
@@ -117,7 +127,13 @@ impl<'a> Reader<'a> {
     }
 
     fn next_line(&mut self) {
-        let next = self.text.as_bytes()[self.end..].iter().position(|&b| b == b'\n').map_or(self.text.len(), |at| self.end + at + 1);
+        let bytes = self.text.as_bytes();
+        // `end` stops at the line break, or at the `\r` before it.
+        let next = match bytes.get(self.end) {
+            Some(b'\r') => self.end + 2,
+            Some(_) => self.end + 1,
+            None => bytes.len(),
+        };
         self.enter(next);
     }
 
@@ -637,6 +653,16 @@ mod tests {
         let text = "apiVersion: apps/v1\r\nkind: Deployment # c\r\nmetadata:\r\n  name: app\r\n---\r\nspec:\r\n  selector:\r\n    matchLabels: {app: a, 'b': \"c\"}\r\n  ports: [80, 443]\r\n  containers:\r\n  - name: app\r\n    args:\r\n    - -c\r\n    - |\r\n      echo a\r\n\r\n      echo b\r\n    env: []\r\n  empty:\r\n";
         assert!(same_as_granit("manifest", text));
         assert_eq!(parse(text).unwrap()[1].value["spec"]["containers"][0]["args"][1], "echo a\n\necho b\n");
+    }
+
+    #[test]
+    fn leaves_unusual_text_to_granit() {
+        for text in ["a: caf\u{e9}\n", "a:\tb\n", "a: b\rc: d\n", "a: &x b\nc: *x\n", "a: >\n  folded\n", "a: \"esc\\n\"\n", "? a\n: b\n", "a: b\n...\n", "%YAML 1.1\n---\na: b\n"] {
+            assert!(parse(text).is_none(), "{text:?}");
+            assert!(super::super::parse_documents(&super::super::SourceFile { name: "t.yaml".into(), content: text.into() }).is_ok(), "{text:?}");
+        }
+        // A control character: declined here, refused by granit.
+        assert!(parse("a: b\n# \u{1}\n").is_none());
     }
 
     use proptest::prelude::*;

@@ -245,7 +245,7 @@ enum ItemsAt {
 pub fn split_items(doc: Document) -> Vec<Document> {
     // kubectl decodes any object with an `items` list as a list (whatever
     // its kind) and applies only the items.
-    let is_list = doc.value.get("items").is_some_and(Value::is_array);
+    let is_list = crate::objects::Field::field(&doc.value, "items").is_some_and(Value::is_array);
     let (items, prefix) = match doc.value {
         Value::Array(items) => (items, ItemsAt::Root),
         Value::Object(mut map) if is_list => {
