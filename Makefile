@@ -48,9 +48,9 @@ policy:
 
 # The Extism plugin: the core for any Extism host (no WASI).
 extism:
-	$(WASM_ENV) $(CARGO) build --profile wasm --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-extism
+	$(WASM_ENV) $(CARGO) build --profile extism --target $(WASM_TARGET) $(WASM_BUILD_STD) -p wi-extism
 	mkdir -p bundles/extism
-	cp $(WASM_DIR)/wi_extism.wasm bundles/extism/wi_policy_extism.wasm
+	cp target/$(WASM_TARGET)/extism/wi_extism.wasm bundles/extism/wi_policy_extism.wasm
 	@ls -l bundles/extism/wi_policy_extism.wasm
 
 # The example rule plugin (bundles/plugins/prod-cost-center) as the module
