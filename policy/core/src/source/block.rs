@@ -168,6 +168,11 @@ impl<'a> Reader<'a> {
     }
 
     fn block_mapping(&mut self, indent: usize, first: &'a str, depth: usize) -> Option<(Value, LineTree)> {
+        // Every collection counts towards granit's depth limit (and bounds
+        // this reader's recursion).
+        if depth > MAX_DEPTH {
+            return None;
+        }
         let start_line = self.line;
         let mut entries = self.entries.pop().unwrap_or_default();
         let read = self.mapping_entries(indent, first, depth, &mut entries);
@@ -217,6 +222,9 @@ impl<'a> Reader<'a> {
     }
 
     fn block_sequence(&mut self, indent: usize, depth: usize) -> Option<(Value, LineTree)> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
         let start_line = self.line;
         let mut items = self.items.pop().unwrap_or_default();
         let read = self.sequence_items(indent, depth, &mut items);
@@ -317,13 +325,14 @@ impl<'a> Reader<'a> {
     /// A `|` block scalar; `header` is the text after `|`.
     /// Its line is that of its first text, as granit places it.
     fn literal_block(&mut self, indent: usize, header: &str) -> Option<(Value, LineTree)> {
-        let (chomp, comment) = match header.as_bytes().first() {
+        let (chomp, tail) = match header.as_bytes().first() {
             Some(b'-') => (Chomp::Strip, &header[1..]),
             Some(b'+') => (Chomp::Keep, &header[1..]),
             _ => (Chomp::Clip, header),
         };
-        let comment = comment.trim_start_matches(' ');
-        if !(comment.is_empty() || (comment.starts_with('#') && comment.len() < header.len())) {
+        // Nothing after the indicators but a comment, after a space.
+        let comment = tail.trim_start_matches(' ');
+        if !(comment.is_empty() || (comment.starts_with('#') && comment.len() < tail.len())) {
             return None;
         }
         self.next_line();
@@ -344,7 +353,10 @@ impl<'a> Reader<'a> {
                     Some(_) => {}
                     None => leading_spaces = leading_spaces.max(spaces),
                 }
-                blank_run += 1;
+                // Spaces on a last line with no line break end nothing.
+                if self.end < self.text.len() {
+                    blank_run += 1;
+                }
                 self.next_line();
                 continue;
             }
@@ -409,6 +421,11 @@ fn starts_with_indicator(text: &str) -> bool {
 fn block_key(line: &str) -> Option<(String, &str)> {
     let (key, after) = if line.starts_with(['"', '\'']) {
         let (key, rest) = quoted(line)?;
+        // Implicit keys are at most 1024 characters in YAML, quotes and
+        // spaces before the `:` included.
+        if line.len() - rest.len() > 1024 {
+            return None;
+        }
         (key, rest.strip_prefix(':')?)
     } else {
         // Leading `-` (a negative number key) is left to granit.
@@ -423,8 +440,9 @@ fn block_key(line: &str) -> Option<(String, &str)> {
             return None;
         }
         let text = line[..colon].trim_end_matches(' ');
-        // Implicit keys are at most 1024 characters in YAML; `<<` merges.
-        if text.len() > 1024 || text == "<<" {
+        // Implicit keys are at most 1024 characters in YAML (spaces before
+        // the `:` included); `<<` merges.
+        if colon > 1024 || text == "<<" {
             return None;
         }
         (key_text(text, ScalarStyle::Plain, None).ok()?, &line[colon + 1..])
@@ -514,6 +532,9 @@ fn flow_node(text: &str, line: u32, depth: usize) -> Option<(Value, LineTree, &s
     loop {
         if mapping {
             let (key, after_key) = flow_scalar(rest, true)?;
+            if rest.len() - after_key.len() > 1024 {
+                return None;
+            }
             let key = match key {
                 Value::String(s) => s,
                 _ => return None,
@@ -653,6 +674,28 @@ mod tests {
         let text = "apiVersion: apps/v1\r\nkind: Deployment # c\r\nmetadata:\r\n  name: app\r\n---\r\nspec:\r\n  selector:\r\n    matchLabels: {app: a, 'b': \"c\"}\r\n  ports: [80, 443]\r\n  containers:\r\n  - name: app\r\n    args:\r\n    - -c\r\n    - |\r\n      echo a\r\n\r\n      echo b\r\n    env: []\r\n  empty:\r\n";
         assert!(same_as_granit("manifest", text));
         assert_eq!(parse(text).unwrap()[1].value["spec"]["containers"][0]["args"][1], "echo a\n\necho b\n");
+    }
+
+    /// What a hostile review found, each declined or read as granit reads it.
+    #[test]
+    fn agrees_on_what_review_found() {
+        let mut cases: Vec<String> = ["a: |-#\n x\n", "a: |+#\n x\n", "a: |+\n x\n ", "- |+\n x\n\n ", "a: |+\r\n x\r\n "].map(String::from).to_vec();
+        cases.push(format!("a{}: 1\n", " ".repeat(1024)));
+        cases.push(format!("a{}: 1\n", " ".repeat(1023)));
+        cases.push(format!("\"{}\": 1\n", "a".repeat(1023)));
+        cases.push(format!("- '{}': 1\n", "a".repeat(1023)));
+        cases.push(format!("a: {{{}: 1}}\n", "a".repeat(1025)));
+        cases.push(format!("a: {{\"{}\": 1}}\n", "a".repeat(1023)));
+        cases.push(format!("a: {{b{}: 1}}\n", " ".repeat(1024)));
+        cases.push((0..64).map(|i| format!("{}k:\n", " ".repeat(i))).collect::<String>() + &" ".repeat(63) + "- x\n");
+        cases.push((0..63).map(|i| format!("{}k:\n", " ".repeat(i))).collect::<String>() + &" ".repeat(63) + "- a: 1\n");
+        cases.push((0..32).map(|i| format!("{}- k:\n", " ".repeat(2 * i))).collect::<String>() + &" ".repeat(64) + "- x\n");
+        for (i, case) in cases.iter().enumerate() {
+            same_as_granit(&format!("case {i}"), case);
+        }
+        // Deep compact nesting is declined, not a stack overflow.
+        let deep = (0..5000).map(|i| format!("{}- k:\n", " ".repeat(2 * i))).collect::<String>() + &" ".repeat(10_000) + "- a: 1\n";
+        assert!(parse(&deep).is_none());
     }
 
     #[test]
