@@ -1,5 +1,5 @@
-use crate::objects::Field;
 use super::{Context, Finding, Rule, Severity};
+use crate::objects::Field;
 
 pub const RULE: Rule = Rule {
     code: "WI004",

@@ -1,7 +1,7 @@
-use crate::objects::Field;
 use serde_json::Value;
 
 use super::{Context, Finding, Rule, Severity};
+use crate::objects::Field;
 use crate::wellknown::{SKIP_CONTAINERS_ANNOTATION, skipped_containers};
 
 pub const RULE: Rule = Rule {

@@ -1,5 +1,5 @@
-use crate::objects::Field;
 use super::{Context, Finding, Rule, Severity};
+use crate::objects::Field;
 use crate::source::escape_pointer_segment;
 use crate::wellknown::USE_LABEL;
 use serde_json::Value;

@@ -1,5 +1,5 @@
-use crate::objects::Field;
 use super::{Context, Finding, Rule, Severity};
+use crate::objects::Field;
 use crate::wellknown::*;
 use serde_json::Value;
 

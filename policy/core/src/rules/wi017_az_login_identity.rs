@@ -1,5 +1,5 @@
 use super::{Context, Finding, Rule, Severity};
-use crate::objects::{Field, ContainerAt, at};
+use crate::objects::{ContainerAt, Field, at};
 use serde_json::Value;
 
 pub const RULE: Rule = Rule {

@@ -1,7 +1,7 @@
 use serde_json::Value;
 
 use super::{Context, Finding, Rule, Severity};
-use crate::objects::{Field, FederatedCredential, IdentityIndex, Object, at};
+use crate::objects::{FederatedCredential, Field, IdentityIndex, Object, at};
 use crate::wellknown::CLIENT_ID_ANNOTATION;
 
 pub const RULE: Rule = Rule {

@@ -1,7 +1,7 @@
-use crate::objects::Field;
 use serde_json::Value;
 
 use super::{Context, Finding, Rule, Severity};
+use crate::objects::Field;
 
 pub const RULE: Rule = Rule {
     code: "WI027",

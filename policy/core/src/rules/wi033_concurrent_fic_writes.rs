@@ -2,7 +2,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::{Context, Finding, Rule, Severity};
 use crate::iac::{Expansion, IacCredential, Language};
-use crate::objects::{Field, FederatedCredential};
+use crate::objects::{FederatedCredential, Field};
 
 pub const RULE: Rule = Rule {
     code: "WI033",

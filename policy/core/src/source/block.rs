@@ -155,19 +155,16 @@ impl<'a> Reader<'a> {
     /// A block node whose first line is the current one, starting at column
     /// `indent` with text `rest` (a compact mapping starts after `- `).
     fn block_node(&mut self, indent: usize, rest: &'a str, depth: usize) -> Option<(Value, LineTree)> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
         if is_entry(rest) {
             self.block_sequence(indent, depth)
-        } else if block_key(rest).is_some() {
-            self.block_mapping(indent, rest, depth)
         } else {
-            None
+            self.block_mapping(indent, block_key(rest)?, depth)
         }
     }
 
-    fn block_mapping(&mut self, indent: usize, first: &'a str, depth: usize) -> Option<(Value, LineTree)> {
+    /// A block mapping at column `indent` whose first key (with what
+    /// follows its `:`) is `first`.
+    fn block_mapping(&mut self, indent: usize, first: (String, &'a str), depth: usize) -> Option<(Value, LineTree)> {
         // Every collection counts towards granit's depth limit (and bounds
         // this reader's recursion).
         if depth > MAX_DEPTH {
@@ -190,13 +187,13 @@ impl<'a> Reader<'a> {
         node
     }
 
-    fn mapping_entries(&mut self, indent: usize, first: &'a str, depth: usize, entries: &mut Vec<(String, Value, LineTree)>) -> Option<()> {
-        let mut rest = first;
+    fn mapping_entries(&mut self, indent: usize, first: (String, &'a str), depth: usize, entries: &mut Vec<(String, Value, LineTree)>) -> Option<()> {
+        let mut next_key = first;
         // Keys seen, once a mapping is large enough for scanning them to cost
         // more than a set (a manifest's mappings hold a handful).
         let mut seen: Option<HashSet<String>> = None;
         loop {
-            let (key, after) = block_key(rest)?;
+            let (key, after) = next_key;
             // Duplicate keys are granit's to report.
             let duplicate = match &mut seen {
                 Some(seen) => !seen.insert(key.clone()),
@@ -214,7 +211,7 @@ impl<'a> Reader<'a> {
             entries.push((key, value, lines));
             // value_after leaves the reader on the next content line.
             match self.current() {
-                Some((i, next)) if i == indent && !is_entry(next) && !(i == 0 && is_marker(next)) => rest = next,
+                Some((i, next)) if i == indent && !is_entry(next) && !(i == 0 && is_marker(next)) => next_key = block_key(next)?,
                 Some((i, _)) if i > indent => return None,
                 _ => return Some(()),
             }
@@ -250,8 +247,8 @@ impl<'a> Reader<'a> {
             let item_column = indent + 1 + (after.len() - item.len());
             let node = if is_entry(item) {
                 return None;
-            } else if block_key(item).is_some() {
-                let node = self.block_mapping(item_column, item, depth + 1)?;
+            } else if let Some(first) = block_key(item) {
+                let node = self.block_mapping(item_column, first, depth + 1)?;
                 if let Some((i, _)) = self.current() {
                     if i > indent && i != item_column {
                         return None;
@@ -267,15 +264,13 @@ impl<'a> Reader<'a> {
     }
 
     /// The value after a key's `:` or an entry's `-` (`after` is the rest of
-    /// that line), in a collection at column `indent`. Leaves the reader on
-    /// the next content line.
+    /// that line, empty or starting with a space, as [`block_key`] and
+    /// [`is_entry`] make sure), in a collection at column `indent`. Leaves
+    /// the reader on the next content line.
     fn value_after(&mut self, indent: usize, after: &'a str, in_mapping: bool, depth: usize) -> Option<(Value, LineTree)> {
         let text = after.trim_start_matches(' ');
         let line = self.line;
         if text.is_empty() || text.starts_with('#') {
-            if text.starts_with('#') && text.len() == after.len() {
-                return None;
-            }
             self.next_line();
             self.skip_blank();
             return match self.current() {
@@ -285,10 +280,6 @@ impl<'a> Reader<'a> {
                 // An empty value is null, placed where the key's line ends.
                 _ => Some((Value::Null, leaf(line))),
             };
-        }
-        if text.len() == after.len() && !after.is_empty() && in_mapping {
-            // `key:value` is not a key; block_key never yields this.
-            return None;
         }
         let value = match text.as_bytes()[0] {
             b'|' => return self.literal_block(indent, &text[1..]),
@@ -311,15 +302,20 @@ impl<'a> Reader<'a> {
                 (value, leaf(line))
             }
         };
-        self.skip_blank();
-        // A deeper line after a one-line value continues it (a multi-line
-        // scalar) or is an error: granit's to judge.
-        if let Some((i, _)) = self.current() {
-            if i > indent {
-                return None;
-            }
-        }
+        self.after_value(indent)?;
         Some(value)
+    }
+
+    /// Moves to the next content line after a value that ended on the lines
+    /// read so far. A line deeper than the collection at `indent` would
+    /// continue that value (a multi-line scalar) or be an error: granit's
+    /// to judge.
+    fn after_value(&mut self, indent: usize) -> Option<()> {
+        self.skip_blank();
+        match self.current() {
+            Some((i, _)) if i > indent => None,
+            _ => Some(()),
+        }
     }
 
     /// A `|` block scalar; `header` is the text after `|`.
@@ -385,12 +381,7 @@ impl<'a> Reader<'a> {
             Chomp::Clip => {}
             Chomp::Keep => (0..blank_run).for_each(|_| text.push('\n')),
         }
-        self.skip_blank();
-        if let Some((i, _)) = self.current() {
-            if i > indent {
-                return None;
-            }
-        }
+        self.after_value(indent)?;
         Some((Value::String(text), leaf(line)))
     }
 }
@@ -432,13 +423,7 @@ fn block_key(line: &str) -> Option<(String, &str)> {
         if starts_with_indicator(line) {
             return None;
         }
-        let bytes = line.as_bytes();
-        let colon = (0..bytes.len()).find(|&i| {
-            (bytes[i] == b':' && matches!(bytes.get(i + 1), None | Some(b' '))) || (bytes[i] == b'#' && bytes[i - 1] == b' ')
-        })?;
-        if bytes[colon] == b'#' {
-            return None;
-        }
+        let Some((colon, b':')) = key_colon_or_comment(line) else { return None };
         let text = line[..colon].trim_end_matches(' ');
         // Implicit keys are at most 1024 characters in YAML (spaces before
         // the `:` included); `<<` merges.
@@ -464,21 +449,24 @@ fn block_plain(text: &str) -> Option<&str> {
     if starts_with_indicator(text) && !dash_then_text(text) {
         return None;
     }
-    // One pass: a comment ends it; `a: b: c` is an error in YAML, and
-    // `x:` at the end a key.
-    let bytes = text.as_bytes();
-    let mut end = bytes.len();
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'#' if bytes[i - 1] == b' ' => {
-                end = i;
-                break;
-            }
-            b':' if matches!(bytes.get(i + 1), None | Some(b' ')) => return None,
-            _ => {}
-        }
-    }
+    // A comment ends it; `a: b: c` is an error in YAML, and `x:` at the end
+    // a key.
+    let end = match key_colon_or_comment(text) {
+        Some((_, b':')) => return None,
+        Some((comment, _)) => comment,
+        None => text.len(),
+    };
     Some(text[..end].trim_end_matches(' '))
+}
+
+/// The first `:` that ends a key (followed by a space or the line's end) or
+/// `#` that starts a comment (after a space) in a block line that does not
+/// start with `#`, with its position.
+fn key_colon_or_comment(line: &str) -> Option<(usize, u8)> {
+    let bytes = line.as_bytes();
+    (0..bytes.len())
+        .find(|&i| (bytes[i] == b':' && matches!(bytes.get(i + 1), None | Some(b' '))) || (bytes[i] == b'#' && i > 0 && bytes[i - 1] == b' '))
+        .map(|i| (i, bytes[i]))
 }
 
 /// A one-line quoted scalar at the start of `text` and what follows it.

@@ -11,6 +11,8 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::objects::Field;
+
 #[cfg(feature = "yaml")]
 mod block;
 #[cfg(feature = "yaml")]
@@ -245,7 +247,7 @@ enum ItemsAt {
 pub fn split_items(doc: Document) -> Vec<Document> {
     // kubectl decodes any object with an `items` list as a list (whatever
     // its kind) and applies only the items.
-    let is_list = crate::objects::Field::field(&doc.value, "items").is_some_and(Value::is_array);
+    let is_list = doc.value.field("items").is_some_and(Value::is_array);
     let (items, prefix) = match doc.value {
         Value::Array(items) => (items, ItemsAt::Root),
         Value::Object(mut map) if is_list => {
