@@ -41,7 +41,9 @@ pub enum Role {
     /// A Pod, or a workload whose pod template sits at this JSON pointer.
     Workload { template: &'static str },
     ServiceAccount,
-    FederatedCredential(FederatedCredential),
+    /// Boxed, as are the other large variants: every object carries a
+    /// Role, and most are not credentials.
+    FederatedCredential(Box<FederatedCredential>),
     Identity(Identity),
     /// An aad-pod-identity object (`AzureIdentity`, `AzureIdentityBinding`,
     /// `AzurePodIdentityException`).
@@ -49,7 +51,7 @@ pub enum Role {
     /// An AKS cluster as `az aks show -o json` prints it.
     Cluster(Cluster),
     /// An AKS cluster defined in Terraform or an ARM template.
-    IacCluster(crate::iac::IacCluster),
+    IacCluster(Box<crate::iac::IacCluster>),
     Other,
 }
 
@@ -313,7 +315,7 @@ fn classify(file: &str, doc: Document, default_namespace: &str) -> Result<Object
         "CronJob" if core_or_apps => Role::Workload { template: "/spec/jobTemplate/spec/template" },
         "ServiceAccount" if group.is_empty() => Role::ServiceAccount,
         "FederatedIdentityCredential" if group == ASO_MANAGED_IDENTITY_GROUP => {
-            Role::FederatedCredential(aso_federated_credential(&doc.value, &namespace, &name))
+            Role::FederatedCredential(Box::new(aso_federated_credential(&doc.value, &namespace, &name)))
         }
         "UserAssignedIdentity" if group == ASO_MANAGED_IDENTITY_GROUP => Role::Identity(Identity {
             key: format!("{namespace}/{name}"),
@@ -426,7 +428,7 @@ fn classify_azure(file: &str, doc: Document, azure_type: &str) -> Object {
             client_id: str_at(v, "/clientId").map(str::to_string),
         })
     } else {
-        Role::FederatedCredential(federated_credential(v, "", name.clone(), "/name", str_at(v, "/id").and_then(identity_name_from_arm_id)))
+        Role::FederatedCredential(Box::new(federated_credential(v, "", name.clone(), "/name", str_at(v, "/id").and_then(identity_name_from_arm_id))))
     };
     let kind = if azure_type == AZ_CLUSTER_TYPE {
         "ManagedCluster"
@@ -613,7 +615,7 @@ impl<'a> Inventory<'a> {
     pub fn federated_credentials(&self) -> impl Iterator<Item = (usize, &'a Object, &'a FederatedCredential)> + '_ {
         let objects = self.objects;
         self.credentials.iter().filter_map(move |&i| match &objects[i].role {
-            Role::FederatedCredential(f) => Some((i, &objects[i], f)),
+            Role::FederatedCredential(f) => Some((i, &objects[i], &**f)),
             _ => None,
         })
     }

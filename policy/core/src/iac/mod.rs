@@ -24,7 +24,7 @@ pub(crate) mod terraform;
 use serde_json::{Map, Value};
 
 use crate::objects::{FederatedCredential, Identity, Object, Role, UnknownFields};
-use crate::source::{Document, LineTree, escape_pointer_segment};
+use crate::source::{Document, NestedLines, escape_pointer_segment};
 
 /// A value read from infrastructure code.
 #[derive(Debug, Clone, PartialEq)]
@@ -205,8 +205,8 @@ impl Resource {
                     entry.insert("line".into(), Value::from(a.line));
                     entry.insert("reason".into(), Value::String(reason));
                     not_checked.insert(a.path.clone(), Value::Object(entry));
-                    let leaf = LineTree::new(a.line, a.line, Vec::new());
-                    not_checked_lines.push(LineTree::new(a.line, a.line, vec![leaf.clone(), leaf]));
+                    let leaf = NestedLines::new(a.line, a.line, Vec::new());
+                    not_checked_lines.push(NestedLines::new(a.line, a.line, vec![leaf.clone(), leaf]));
                 }
             }
         }
@@ -219,14 +219,14 @@ impl Resource {
         value.insert("declaration".into(), Value::String(self.declaration.clone()));
         value.insert("dependsOn".into(), Value::Array(self.depends_on.iter().cloned().map(Value::String).collect()));
         value.insert("attributes".into(), Value::Object(attributes));
-        let leaf = || LineTree::new(self.line, self.line, Vec::new());
+        let leaf = || NestedLines::new(self.line, self.line, Vec::new());
         let depends_lines = self.depends_on.iter().map(|_| leaf()).collect();
-        let mut children = vec![leaf(), leaf(), leaf(), leaf(), LineTree::new(self.line, self.line, depends_lines), LineTree::new(self.line, self.line, attribute_lines)];
+        let mut children = vec![leaf(), leaf(), leaf(), leaf(), NestedLines::new(self.line, self.line, depends_lines), NestedLines::new(self.line, self.line, attribute_lines)];
         if !not_checked.is_empty() {
             value.insert("notChecked".into(), Value::Object(not_checked));
-            children.push(LineTree::new(self.line, self.line, not_checked_lines));
+            children.push(NestedLines::new(self.line, self.line, not_checked_lines));
         }
-        Document { value: Value::Object(value), lines: LineTree::new(self.line, 0, children), line: self.line }
+        Document { value: Value::Object(value), lines: NestedLines::new(self.line, 0, children).into(), line: self.line }
     }
 
     /// The object the rules read.
@@ -249,7 +249,7 @@ impl Resource {
                     Some(Resolved::Computed(reference)) => IssuerSource::Reference(reference.clone()),
                     _ => IssuerSource::Unknown,
                 };
-                Role::FederatedCredential(FederatedCredential {
+                Role::FederatedCredential(Box::new(FederatedCredential {
                     azure_name: name.clone().unwrap_or_default(),
                     name_pointer: pointer(fields.name),
                     identity: identity.clone(),
@@ -273,21 +273,21 @@ impl Resource {
                         issuer_source,
                         language: self.language,
                     })),
-                })
+                }))
             }
             Meaning::Identity => Role::Identity(Identity {
                 key: identity_key(self.language, &self.scope, &self.address, name.as_deref()),
                 azure_name: name.as_deref().unwrap_or(&self.address).to_ascii_lowercase(),
                 client_id: None,
             }),
-            Meaning::Cluster { issuer_reference } => Role::IacCluster(IacCluster {
+            Meaning::Cluster { issuer_reference } => Role::IacCluster(Box::new(IacCluster {
                 oidc_issuer_enabled: known_bool(fields.oidc_issuer_enabled),
                 oidc_issuer_pointer: pointer(fields.oidc_issuer_enabled),
                 workload_identity_enabled: known_bool(fields.workload_identity_enabled),
                 workload_identity_pointer: pointer(fields.workload_identity_enabled),
                 language: self.language,
                 issuer_reference: issuer_reference.clone(),
-            }),
+            })),
             Meaning::Other => Role::Other,
         };
         // Shown after the kind: `web["a"]` of `azurerm_federated_identity_credential.web["a"]`.
@@ -310,13 +310,13 @@ pub(crate) fn identity_key(language: Language, scope: &str, address: &str, name:
 
 /// Every value under `value` on `line`: attributes span lines rarely
 /// matter below the attribute itself.
-fn lines_of(value: &Value, line: u32) -> LineTree {
+fn lines_of(value: &Value, line: u32) -> NestedLines {
     let children = match value {
         Value::Array(items) => items.iter().map(|v| lines_of(v, line)).collect(),
         Value::Object(map) => map.values().map(|v| lines_of(v, line)).collect(),
         _ => Vec::new(),
     };
-    LineTree::new(line, line, children)
+    NestedLines::new(line, line, children)
 }
 
 /// 1-based line numbers of byte offsets in a text.

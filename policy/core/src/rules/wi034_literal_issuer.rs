@@ -40,7 +40,7 @@ fn check(cx: &Context, out: &mut Vec<Finding>) {
         .objects
         .iter()
         .filter_map(|o| match &o.role {
-            Role::IacCluster(c) => Some((o.doc.value.field("address").and_then(|a| a.as_str()).unwrap_or(&o.name), o, c)),
+            Role::IacCluster(c) => Some((o.doc.value.field("address").and_then(|a| a.as_str()).unwrap_or(&o.name), o, &**c)),
             _ => None,
         })
         .collect();

@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 
 use super::yaml::{key_text, scalar_value};
-use super::{Document, LineTree, MAX_DEPTH};
+use super::{Document, LineBuilder, MAX_DEPTH};
 use granit_parser::ScalarStyle;
 
 /// Reads every document of `text`, or `None` when the text uses YAML this
@@ -46,14 +46,15 @@ pub(super) fn parse(text: &str) -> Option<Vec<Document>> {
             // A flow document: rare in YAML files, left to granit.
             return None;
         }
-        let (value, lines) = reader.block_node(indent, rest, 1)?;
+        let value = reader.block_node(indent, rest, 1)?;
         reader.skip_blank();
         match reader.current() {
             None => {}
             Some((0, rest)) if is_marker(rest) => {}
             Some(_) => return None,
         }
-        docs.push(Document { line: lines.line, value, lines });
+        let lines = reader.lines.finish();
+        docs.push(Document { line: lines.line(), value, lines });
     }
     (!reader.unusual).then_some(docs)
 }
@@ -81,13 +82,15 @@ struct Reader<'a> {
     unusual: bool,
     /// Finished entries of the collections being read, one level each,
     /// reused so that a collection is built once at its final size.
-    entries: Vec<Vec<(String, Value, LineTree)>>,
-    items: Vec<Vec<(Value, LineTree)>>,
+    entries: Vec<Vec<(String, Value)>>,
+    items: Vec<Vec<Value>>,
+    /// The lines of the document being read.
+    lines: LineBuilder,
 }
 
 impl<'a> Reader<'a> {
     fn new(text: &'a str) -> Self {
-        let mut reader = Reader { text, pos: 0, end: 0, line: 0, content: None, unusual: false, entries: Vec::new(), items: Vec::new() };
+        let mut reader = Reader { text, pos: 0, end: 0, line: 0, content: None, unusual: false, entries: Vec::new(), items: Vec::new(), lines: LineBuilder::default() };
         reader.enter(0);
         reader
     }
@@ -154,7 +157,7 @@ impl<'a> Reader<'a> {
 
     /// A block node whose first line is the current one, starting at column
     /// `indent` with text `rest` (a compact mapping starts after `- `).
-    fn block_node(&mut self, indent: usize, rest: &'a str, depth: usize) -> Option<(Value, LineTree)> {
+    fn block_node(&mut self, indent: usize, rest: &'a str, depth: usize) -> Option<Value> {
         if is_entry(rest) {
             self.block_sequence(indent, depth)
         } else {
@@ -164,30 +167,27 @@ impl<'a> Reader<'a> {
 
     /// A block mapping at column `indent` whose first key (with what
     /// follows its `:`) is `first`.
-    fn block_mapping(&mut self, indent: usize, first: (String, &'a str), depth: usize) -> Option<(Value, LineTree)> {
+    fn block_mapping(&mut self, indent: usize, first: (String, &'a str), depth: usize) -> Option<Value> {
         // Every collection counts towards granit's depth limit (and bounds
         // this reader's recursion).
         if depth > MAX_DEPTH {
             return None;
         }
-        let start_line = self.line;
+        let at = self.lines.open(self.line);
         let mut entries = self.entries.pop().unwrap_or_default();
         let read = self.mapping_entries(indent, first, depth, &mut entries);
         let node = read.map(|()| {
+            self.lines.close(at);
             let mut map = Map::with_capacity(entries.len());
-            let mut children = Vec::with_capacity(entries.len());
-            for (key, value, lines) in entries.drain(..) {
-                map.insert(key, value);
-                children.push(lines);
-            }
-            (Value::Object(map), LineTree { line: start_line, key_line: 0, children })
+            map.extend(entries.drain(..));
+            Value::Object(map)
         });
         entries.clear();
         self.entries.push(entries);
         node
     }
 
-    fn mapping_entries(&mut self, indent: usize, first: (String, &'a str), depth: usize, entries: &mut Vec<(String, Value, LineTree)>) -> Option<()> {
+    fn mapping_entries(&mut self, indent: usize, first: (String, &'a str), depth: usize, entries: &mut Vec<(String, Value)>) -> Option<()> {
         let mut next_key = first;
         // Keys seen, once a mapping is large enough for scanning them to cost
         // more than a set (a manifest's mappings hold a handful).
@@ -197,18 +197,18 @@ impl<'a> Reader<'a> {
             // Duplicate keys are granit's to report.
             let duplicate = match &mut seen {
                 Some(seen) => !seen.insert(key.clone()),
-                None => entries.iter().any(|(k, _, _)| *k == key),
+                None => entries.iter().any(|(k, _)| *k == key),
             };
             if duplicate {
                 return None;
             }
             if seen.is_none() && entries.len() >= 16 {
-                seen = Some(entries.iter().map(|(k, _, _)| k.clone()).chain([key.clone()]).collect());
+                seen = Some(entries.iter().map(|(k, _)| k.clone()).chain([key.clone()]).collect());
             }
-            let key_line = self.line;
-            let (value, mut lines) = self.value_after(indent, after, true, depth)?;
-            lines.key_line = key_line;
-            entries.push((key, value, lines));
+            let (key_line, value_at) = (self.line, self.lines.next());
+            let value = self.value_after(indent, after, true, depth)?;
+            self.lines.set_key_line(value_at, key_line);
+            entries.push((key, value));
             // value_after leaves the reader on the next content line.
             match self.current() {
                 Some((i, next)) if i == indent && !is_entry(next) && !(i == 0 && is_marker(next)) => next_key = block_key(next)?,
@@ -218,23 +218,23 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn block_sequence(&mut self, indent: usize, depth: usize) -> Option<(Value, LineTree)> {
+    fn block_sequence(&mut self, indent: usize, depth: usize) -> Option<Value> {
         if depth > MAX_DEPTH {
             return None;
         }
-        let start_line = self.line;
+        let at = self.lines.open(self.line);
         let mut items = self.items.pop().unwrap_or_default();
         let read = self.sequence_items(indent, depth, &mut items);
         let node = read.map(|()| {
-            let (values, children) = items.drain(..).unzip();
-            (Value::Array(values), LineTree { line: start_line, key_line: 0, children })
+            self.lines.close(at);
+            Value::Array(items.drain(..).collect())
         });
         items.clear();
         self.items.push(items);
         node
     }
 
-    fn sequence_items(&mut self, indent: usize, depth: usize, items: &mut Vec<(Value, LineTree)>) -> Option<()> {
+    fn sequence_items(&mut self, indent: usize, depth: usize, items: &mut Vec<Value>) -> Option<()> {
         while let Some((i, rest)) = self.current() {
             if i != indent || !is_entry(rest) {
                 if i > indent {
@@ -267,7 +267,7 @@ impl<'a> Reader<'a> {
     /// that line, empty or starting with a space, as [`block_key`] and
     /// [`is_entry`] make sure), in a collection at column `indent`. Leaves
     /// the reader on the next content line.
-    fn value_after(&mut self, indent: usize, after: &'a str, in_mapping: bool, depth: usize) -> Option<(Value, LineTree)> {
+    fn value_after(&mut self, indent: usize, after: &'a str, in_mapping: bool, depth: usize) -> Option<Value> {
         let text = after.trim_start_matches(' ');
         let line = self.line;
         if text.is_empty() || text.starts_with('#') {
@@ -278,28 +278,33 @@ impl<'a> Reader<'a> {
                 // A sequence may sit at its key's own column.
                 Some((i, rest)) if in_mapping && i == indent && is_entry(rest) => self.block_sequence(indent, depth + 1),
                 // An empty value is null, placed where the key's line ends.
-                _ => Some((Value::Null, leaf(line))),
+                _ => {
+                    self.lines.leaf(line);
+                    Some(Value::Null)
+                }
             };
         }
         let value = match text.as_bytes()[0] {
             b'|' => return self.literal_block(indent, &text[1..]),
             b'[' | b'{' => {
-                let (value, lines, rest) = flow_node(text, line, depth + 1)?;
+                let (value, rest) = flow_node(text, line, depth + 1, &mut self.lines)?;
                 end_of_line(rest)?;
                 self.next_line();
-                (value, lines)
+                value
             }
             b'"' | b'\'' => {
                 let (value, rest) = quoted(text)?;
                 end_of_line(rest)?;
                 self.next_line();
-                (Value::String(value), leaf(line))
+                self.lines.leaf(line);
+                Value::String(value)
             }
             _ => {
                 let plain = block_plain(text)?;
                 let value = scalar_value(plain, ScalarStyle::Plain, None).ok()?;
                 self.next_line();
-                (value, leaf(line))
+                self.lines.leaf(line);
+                value
             }
         };
         self.after_value(indent)?;
@@ -320,7 +325,7 @@ impl<'a> Reader<'a> {
 
     /// A `|` block scalar; `header` is the text after `|`.
     /// Its line is that of its first text, as granit places it.
-    fn literal_block(&mut self, indent: usize, header: &str) -> Option<(Value, LineTree)> {
+    fn literal_block(&mut self, indent: usize, header: &str) -> Option<Value> {
         let (chomp, tail) = match header.as_bytes().first() {
             Some(b'-') => (Chomp::Strip, &header[1..]),
             Some(b'+') => (Chomp::Keep, &header[1..]),
@@ -382,7 +387,8 @@ impl<'a> Reader<'a> {
             Chomp::Keep => (0..blank_run).for_each(|_| text.push('\n')),
         }
         self.after_value(indent)?;
-        Some((Value::String(text), leaf(line)))
+        self.lines.leaf(line);
+        Some(Value::String(text))
     }
 }
 
@@ -390,10 +396,6 @@ enum Chomp {
     Strip,
     Clip,
     Keep,
-}
-
-fn leaf(line: u32) -> LineTree {
-    LineTree { line, key_line: 0, children: Vec::new() }
 }
 
 /// A block sequence entry: `-` alone or followed by a space.
@@ -503,7 +505,7 @@ fn end_of_line(rest: &str) -> Option<()> {
 
 /// A one-line flow collection at the start of `text` (`[a, b]`,
 /// `{k: v}`), and the text after it.
-fn flow_node(text: &str, line: u32, depth: usize) -> Option<(Value, LineTree, &str)> {
+fn flow_node<'t>(text: &'t str, line: u32, depth: usize, lines: &mut LineBuilder) -> Option<(Value, &'t str)> {
     if depth > MAX_DEPTH {
         return None;
     }
@@ -512,10 +514,11 @@ fn flow_node(text: &str, line: u32, depth: usize) -> Option<(Value, LineTree, &s
     let mut rest = text[1..].trim_start_matches(' ');
     let mut values = Vec::new();
     let mut map = Map::new();
-    let mut children = Vec::new();
+    let at = lines.open(line);
     if let Some(after) = rest.strip_prefix(close) {
+        lines.close(at);
         let value = if mapping { Value::Object(map) } else { Value::Array(values) };
-        return Some((value, LineTree { line, key_line: 0, children }, after));
+        return Some((value, after));
     }
     loop {
         if mapping {
@@ -528,26 +531,26 @@ fn flow_node(text: &str, line: u32, depth: usize) -> Option<(Value, LineTree, &s
                 _ => return None,
             };
             rest = after_key.strip_prefix(": ")?.trim_start_matches(' ');
-            let (value, mut lines, after) = flow_item(rest, line, depth)?;
-            lines.key_line = line;
+            let value_at = lines.next();
+            let (value, after) = flow_item(rest, line, depth, lines)?;
+            lines.set_key_line(value_at, line);
             match map.entry(key) {
                 serde_json::map::Entry::Vacant(slot) => {
                     slot.insert(value);
                 }
                 serde_json::map::Entry::Occupied(_) => return None,
             }
-            children.push(lines);
             rest = after;
         } else {
-            let (value, lines, after) = flow_item(rest, line, depth)?;
+            let (value, after) = flow_item(rest, line, depth, lines)?;
             values.push(value);
-            children.push(lines);
             rest = after;
         }
         rest = rest.trim_start_matches(' ');
         if let Some(after) = rest.strip_prefix(close) {
+            lines.close(at);
             let value = if mapping { Value::Object(map) } else { Value::Array(values) };
-            return Some((value, LineTree { line, key_line: 0, children }, after));
+            return Some((value, after));
         }
         rest = rest.strip_prefix(',')?.trim_start_matches(' ');
         // A trailing comma, or the line ends inside the collection.
@@ -557,12 +560,13 @@ fn flow_node(text: &str, line: u32, depth: usize) -> Option<(Value, LineTree, &s
     }
 }
 
-fn flow_item(text: &str, line: u32, depth: usize) -> Option<(Value, LineTree, &str)> {
+fn flow_item<'t>(text: &'t str, line: u32, depth: usize, lines: &mut LineBuilder) -> Option<(Value, &'t str)> {
     if text.starts_with(['[', '{']) {
-        return flow_node(text, line, depth + 1);
+        return flow_node(text, line, depth + 1, lines);
     }
     let (value, rest) = flow_scalar(text, false)?;
-    Some((value, leaf(line), rest))
+    lines.leaf(line);
+    Some((value, rest))
 }
 
 /// A scalar inside a flow collection: quoted, or plain up to a flow

@@ -11,7 +11,7 @@
 
 use serde_json::Value;
 
-use super::{Document, LineTree, MAX_DEPTH, Problem, too_deep};
+use super::{Document, LineBuilder, MAX_DEPTH, Problem, too_deep};
 
 /// Message start of a comment in JSON, which the caller treats specially.
 pub(super) const JSON_COMMENT: &str = "JSON has no comments";
@@ -19,12 +19,13 @@ pub(super) const JSON_COMMENT: &str = "JSON has no comments";
 /// Reads a stream of JSON values (one, or several as `jq` prints them).
 pub(super) fn parse(text: &str) -> Result<Vec<Document>, Problem> {
     let mut docs = Vec::new();
-    let mut walk = Walk { bytes: text.as_bytes(), at: 0, line: 1 };
+    let mut walk = Walk { bytes: text.as_bytes(), at: 0, line: 1, lines: LineBuilder::default() };
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
     while let Some(next) = stream.next() {
         let value = next.map_err(|e| (e.line() as u32, e.column() as u32, message(text, &e)))?;
-        let lines = walk.value(&value, 1)?;
-        docs.push(Document { line: lines.line, value, lines });
+        walk.value(&value, 1)?;
+        let lines = walk.lines.finish();
+        docs.push(Document { line: lines.line(), value, lines });
     }
     Ok(docs)
 }
@@ -53,6 +54,7 @@ struct Walk<'a> {
     bytes: &'a [u8],
     at: usize,
     line: u32,
+    lines: LineBuilder,
 }
 
 impl Walk<'_> {
@@ -89,17 +91,16 @@ impl Walk<'_> {
     }
 
     /// The lines of `value`, whose text starts at the cursor.
-    fn value(&mut self, value: &Value, depth: usize) -> Result<LineTree, Problem> {
+    fn value(&mut self, value: &Value, depth: usize) -> Result<(), Problem> {
         self.skip_space();
         let line = self.line;
-        let mut children = Vec::new();
         if depth > MAX_DEPTH && matches!(self.peek(), b'{' | b'[') {
             return Err((line, 0, too_deep()));
         }
+        let at = self.lines.open(line);
         match (self.peek(), value) {
             (b'{', Value::Object(map)) => {
                 self.at += 1;
-                children.reserve_exact(map.len());
                 let mut entries = map.iter();
                 loop {
                     self.skip_space();
@@ -124,20 +125,19 @@ impl Walk<'_> {
                     };
                     self.skip_space();
                     self.at += 1; // the `:`
-                    let mut lines = self.value(child, depth + 1)?;
-                    lines.key_line = key_line;
-                    children.push(lines);
+                    let value_at = self.lines.next();
+                    self.value(child, depth + 1)?;
+                    self.lines.set_key_line(value_at, key_line);
                 }
             }
             (b'[', Value::Array(items)) => {
                 self.at += 1;
-                children.reserve_exact(items.len());
                 for item in items {
                     self.skip_space();
                     if self.peek() == b',' {
                         self.at += 1;
                     }
-                    children.push(self.value(item, depth + 1)?);
+                    self.value(item, depth + 1)?;
                 }
                 self.skip_space();
                 self.at += 1; // the `]`
@@ -152,7 +152,8 @@ impl Walk<'_> {
                 }
             }
         }
-        Ok(LineTree { line, key_line: 0, children })
+        self.lines.close(at);
+        Ok(())
     }
 }
 

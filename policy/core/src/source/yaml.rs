@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 use granit_parser::{Event, Parser, ScalarStyle, Tag};
 use serde_json::{Map, Value};
 
-use super::{Document, LineTree, MAX_DEPTH, Problem, too_deep};
+use super::{Document, LineTree, MAX_DEPTH, NestedLines, Problem, too_deep};
 use crate::yaml11::{self, Resolved};
 
 /// A finished node: its value, its lines, and how many nodes it holds (what
@@ -24,7 +24,8 @@ use crate::yaml11::{self, Resolved};
 #[derive(Clone)]
 struct Node {
     value: Value,
-    lines: LineTree,
+    /// Nested while the document is read: merge keys rearrange children.
+    lines: NestedLines,
     size: usize,
 }
 
@@ -32,11 +33,11 @@ struct Node {
 enum Open {
     Sequence {
         values: Vec<Value>,
-        lines: Vec<LineTree>,
+        lines: Vec<NestedLines>,
     },
     Mapping {
         map: Map<String, Value>,
-        lines: Vec<LineTree>,
+        lines: Vec<NestedLines>,
         /// The key read, waiting for its value: text, line, and whether it
         /// is the merge key `<<`.
         key: Option<(String, u32, bool)>,
@@ -106,7 +107,7 @@ pub(super) fn parse(text: &str) -> Result<Vec<Document>, Problem> {
                     Open::Sequence { values, lines } => (Value::Array(values), lines),
                     Open::Mapping { map, lines, .. } => (Value::Object(map), lines),
                 };
-                let node = Node { value, lines: LineTree { line: frame.line, key_line: 0, children }, size: frame.size };
+                let node = Node { value, lines: NestedLines::new(frame.line, 0, children), size: frame.size };
                 if frame.anchor != 0 {
                     anchors.insert(frame.anchor, node.clone());
                 }
@@ -156,7 +157,8 @@ pub(super) fn parse(text: &str) -> Result<Vec<Document>, Problem> {
         // A finished node goes into its parent, or is a document.
         let Some(parent) = stack.last_mut() else {
             if !node.value.is_null() && !skip_document {
-                docs.push(Document { line: node.lines.line, value: node.value, lines: node.lines });
+                let lines = LineTree::from(node.lines);
+                docs.push(Document { line: lines.line(), value: node.value, lines });
             }
             continue;
         };
@@ -173,7 +175,7 @@ pub(super) fn parse(text: &str) -> Result<Vec<Document>, Problem> {
                 if merge {
                     // go-yaml: a mapping's keys are set in order; a sequence's
                     // mappings from last to first, so earlier ones win.
-                    let sources: Vec<(Value, LineTree)> = match node.value {
+                    let sources: Vec<(Value, NestedLines)> = match node.value {
                         Value::Object(_) => vec![(node.value, node.lines)],
                         Value::Array(items) => items.into_iter().zip(node.lines.children).rev().collect(),
                         _ => return Err((key_line, 0, "`<<` merges mappings only".to_string())),
@@ -217,8 +219,8 @@ pub(super) fn parse(text: &str) -> Result<Vec<Document>, Problem> {
     Ok(docs)
 }
 
-fn leaf(line: u32) -> LineTree {
-    LineTree { line, key_line: 0, children: Vec::new() }
+fn leaf(line: u32) -> NestedLines {
+    NestedLines::new(line, 0, Vec::new())
 }
 
 /// True when the next node is a mapping key.
@@ -234,7 +236,7 @@ fn set_key(stack: &mut [Frame], name: String, line: u32, merge: bool) {
 
 /// One key of a merged mapping: set, or set again, where the key already
 /// is (go-yaml lets a merge override the keys before it).
-fn set_merged(map: &mut Map<String, Value>, lines: &mut Vec<LineTree>, positions: &mut HashMap<String, usize>, merged: &mut HashSet<String>, name: String, value: Value, child: LineTree) {
+fn set_merged(map: &mut Map<String, Value>, lines: &mut Vec<NestedLines>, positions: &mut HashMap<String, usize>, merged: &mut HashSet<String>, name: String, value: Value, child: NestedLines) {
     match positions.get(&name) {
         Some(&at) => lines[at] = child,
         None => {
