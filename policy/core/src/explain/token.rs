@@ -54,7 +54,11 @@ struct Token {
     header: Value,
     payload: Value,
     claims: Claims,
+    /// Read only to verify the signature (`jwks`; the browser's token pane
+    /// is built without it).
+    #[cfg_attr(not(feature = "jwks"), allow(dead_code))]
     signing_input: String,
+    #[cfg_attr(not(feature = "jwks"), allow(dead_code))]
     signature: Vec<u8>,
 }
 
