@@ -123,13 +123,13 @@ impl LineTree {
 /// Builds [`LineTree`]s as a reader descends through a document: a
 /// collection is opened before its children are read and closed after
 /// them. One builder serves every document of a file.
-#[cfg(feature = "yaml")]
 #[derive(Default)]
 pub(crate) struct LineBuilder {
     nodes: Vec<LineNode>,
 }
 
-#[cfg(feature = "yaml")]
+// Without `yaml` only nested lines are flattened (Terraform/ARM models).
+#[cfg_attr(not(feature = "yaml"), allow(dead_code))]
 impl LineBuilder {
     /// Starts a collection on `line`; returns its index for [`Self::close`].
     pub(crate) fn open(&mut self, line: u32) -> usize {
@@ -181,21 +181,21 @@ impl NestedLines {
         NestedLines { line, key_line, children }
     }
 
-    fn flatten_into(self, nodes: &mut Vec<LineNode>) {
-        let at = nodes.len();
-        nodes.push(LineNode { line: self.line, key_line: self.key_line, len: 0 });
+    fn flatten_into(self, lines: &mut LineBuilder) {
+        let at = lines.open(self.line);
+        lines.set_key_line(at, self.key_line);
         for child in self.children {
-            child.flatten_into(nodes);
+            child.flatten_into(lines);
         }
-        nodes[at].len = (nodes.len() - at) as u32;
+        lines.close(at);
     }
 }
 
 impl From<NestedLines> for LineTree {
     fn from(nested: NestedLines) -> LineTree {
-        let mut nodes = Vec::new();
-        nested.flatten_into(&mut nodes);
-        LineTree { nodes }
+        let mut lines = LineBuilder::default();
+        nested.flatten_into(&mut lines);
+        LineTree { nodes: lines.nodes }
     }
 }
 
